@@ -1,0 +1,48 @@
+# The local stack and the project's commands. Every target installs what it needs first.
+#   make up       the whole pipeline locally (Kafka, local AWS endpoint, Airflow UI on :8080)
+#   make test     the whole test suite, with its own services on separate ports
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SYNCED := $(VENV)/.synced
+
+.PHONY: install services up stop status test bench lint fmt clean-state help
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(SYNCED) ## create .venv from uv.lock (uv is installed if missing)
+
+$(SYNCED): pyproject.toml uv.lock scripts/bootstrap.sh
+	@scripts/bootstrap.sh
+	@touch $@
+
+services: install ## start Kafka and the local AWS endpoint in the background
+	@$(PY) -m devstack services
+
+up: install ## run the whole pipeline: services + Airflow in the foreground; Ctrl-C stops everything
+	@$(PY) -m devstack up
+
+stop: install ## stop what `make services` / `make up` started (data is kept)
+	@$(PY) -m devstack stop
+
+status: install ## show which parts of the stack are running
+	@$(PY) -m devstack status
+
+test: install ## run the whole test suite (starts and stops its own services)
+	@scripts/test.sh
+
+bench: install ## run the benchmarks (starts and stops its own services)
+	@scripts/bench.sh
+
+lint: install ## ruff
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+fmt: install
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+clean-state: ## stop the stack and delete all local data (topics, objects, catalog, Airflow DB)
+	@$(PY) -m devstack stop || true
+	rm -rf .state

@@ -1,0 +1,59 @@
+"""The tick message contract and the fixed, versioned Parquet schema of the raw table.
+
+One JSON object per Kafka message, keyed by symbol. Every tick carries the prevailing quote
+(bid/ask with sizes) so that `bid <= ask` holds for every row; ``price`` is the trade price for a
+trade and the mid price for a quote; ``size`` is the trade size and null for a quote.
+
+Example::
+
+    {"schema_version": 1, "event_type": "trade", "symbol": "AAPL",
+     "event_time": "2026-11-25T14:30:00.123456Z", "seq": 1234, "exchange": "XNAS",
+     "price": 189.12, "size": 100, "bid": 189.11, "bid_size": 300, "ask": 189.13, "ask_size": 200}
+
+The Parquet schema is never inferred per batch: every file has exactly these columns and types, so
+the Glue crawler never sees a schema mismatch. Hive partitions (``dt``, ``hour``) are folder names,
+not columns in the files.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+EVENT_TYPES = frozenset({"trade", "quote"})
+MAX_MESSAGE_BYTES = 4096
+
+# Fields of a message value, in order, with their Arrow types (what the JSON decodes to).
+MESSAGE_SCHEMA = pa.schema(
+    [
+        pa.field("schema_version", pa.int32(), nullable=False),
+        pa.field("event_type", pa.string(), nullable=False),
+        pa.field("symbol", pa.string(), nullable=False),
+        pa.field("event_time", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("seq", pa.int64(), nullable=False),
+        pa.field("exchange", pa.string(), nullable=False),
+        pa.field("price", pa.float64(), nullable=False),
+        pa.field("size", pa.int64(), nullable=True),
+        pa.field("bid", pa.float64(), nullable=False),
+        pa.field("bid_size", pa.int64(), nullable=False),
+        pa.field("ask", pa.float64(), nullable=False),
+        pa.field("ask_size", pa.int64(), nullable=False),
+    ]
+)
+
+# Columns the ingest step adds: where the row came from in Kafka, and when the broker accepted it
+# (LogAppendTime). The broker time, not the wall clock of the ingest task, keeps reruns byte-identical.
+KAFKA_FIELDS = [
+    pa.field("kafka_partition", pa.int32(), nullable=False),
+    pa.field("kafka_offset", pa.int64(), nullable=False),
+    pa.field("ingested_at", pa.timestamp("ms", tz="UTC"), nullable=False),
+]
+
+RAW_TABLE_SCHEMA = pa.schema(
+    list(MESSAGE_SCHEMA) + KAFKA_FIELDS,
+    metadata={b"stock_market.raw_schema_version": str(SCHEMA_VERSION).encode()},
+)
+
+# Hive partition keys of the raw table, derived from the tick's own event_time (UTC).
+PARTITION_KEYS = ("dt", "hour")

@@ -1,0 +1,218 @@
+"""Shared fixtures: the real Kafka broker, the local AWS endpoint, and a migrated Airflow metadata DB.
+
+`make test` starts the services before pytest runs (scripts/services.sh). Integration tests fail with
+a clear message, rather than skip, when a service they need is not reachable: a skipped integration
+test would pass when the thing it tests is missing.
+
+Environment is fixed here, at import time, before any test module imports Airflow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE_DIR = Path(os.environ.get("STATE_DIR", ROOT / ".state"))
+
+KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:" + os.environ.get("KAFKA_PORT", "9092"))
+AWS_ENDPOINT = os.environ.get(
+    "LOCAL_AWS_ENDPOINT", "http://127.0.0.1:" + os.environ.get("LOCAL_AWS_PORT", "4566")
+)
+AWS_REGION = "us-east-1"
+
+# A per-session Airflow home: tests never touch a developer's ~/airflow or the `make up` stack.
+_TEST_AIRFLOW_HOME = Path(
+    os.environ.get("TEST_AIRFLOW_HOME", STATE_DIR / "test-airflow" / f"session-{os.getpid()}")
+)
+
+
+def _set_default_env() -> None:
+    env = {
+        "AIRFLOW_HOME": str(_TEST_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_TEST_AIRFLOW_HOME}/airflow.db",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": AWS_REGION,
+    }
+    env.update(airflow_connections_env(KAFKA_BOOTSTRAP, AWS_ENDPOINT))
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
+
+
+def airflow_connections_env(kafka_bootstrap: str, aws_endpoint: str) -> dict[str, str]:
+    """The AIRFLOW_CONN_* variables of the local stack (mirrors scripts/env.sh)."""
+    aws_extra = {"region_name": AWS_REGION, "endpoint_url": aws_endpoint}
+    return {
+        "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(
+            {
+                "conn_type": "kafka",
+                "extra": {"bootstrap.servers": kafka_bootstrap, "group.id": "stock_market_ingest"},
+            }
+        ),
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
+            {"conn_type": "aws", "login": "testing", "password": "testing", "extra": aws_extra}
+        ),
+    }
+
+
+_TEST_AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+_set_default_env()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Waiting on conditions (never sleeping as synchronisation)
+# ---------------------------------------------------------------------------------------------------
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> object:
+    """Poll `condition` until it returns a truthy value; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+            if result:
+                return result
+        except Exception as exc:  # the condition may fail until the thing is ready
+            last_error = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}; last error: {last_error!r}")
+
+
+def _tcp_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kafka
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    host, port = KAFKA_BOOTSTRAP.rsplit(":", 1)
+    if not _tcp_open(host, int(port)):
+        pytest.fail(f"Kafka is not reachable on {KAFKA_BOOTSTRAP}: start it with `make services`")
+    return KAFKA_BOOTSTRAP
+
+
+@pytest.fixture
+def kafka_admin(kafka_bootstrap: str):
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+
+
+@pytest.fixture
+def kafka_topic(kafka_admin) -> Iterator[Callable[..., str]]:
+    """Factory for a fresh topic (LogAppendTime, like the pipeline's), deleted after the test."""
+    from confluent_kafka.admin import NewTopic
+
+    created: list[str] = []
+
+    def make(partitions: int = 3, prefix: str = "test", config: dict[str, str] | None = None) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        topic_config = {"message.timestamp.type": "LogAppendTime", **(config or {})}
+        futures = kafka_admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1, config=topic_config)]
+        )
+        futures[name].result(timeout=30)
+        created.append(name)
+        wait_for(
+            lambda: len(kafka_admin.list_topics(name, timeout=5).topics[name].partitions) == partitions,
+            30,
+            f"topic {name} metadata",
+        )
+        return name
+
+    yield make
+    if created:
+        for future in kafka_admin.delete_topics(created).values():
+            try:
+                future.result(timeout=30)
+            except Exception:
+                pass
+
+
+# ---------------------------------------------------------------------------------------------------
+# Local AWS endpoint
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> str:
+    host_port = AWS_ENDPOINT.split("://", 1)[1]
+    host, port = host_port.rsplit(":", 1)
+    if not _tcp_open(host, int(port)):
+        pytest.fail(f"the local AWS endpoint is not reachable on {AWS_ENDPOINT}: start it with `make services`")
+    return AWS_ENDPOINT
+
+
+@pytest.fixture(scope="session")
+def boto_client(aws_endpoint: str) -> Callable[[str], object]:
+    import boto3
+
+    def make(service: str):
+        return boto3.client(
+            service,
+            endpoint_url=aws_endpoint,
+            region_name=AWS_REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    return make
+
+
+@pytest.fixture
+def s3_bucket(boto_client) -> str:
+    """A fresh, empty bucket for one test."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    boto_client("s3").create_bucket(Bucket=name)
+    return name
+
+
+# ---------------------------------------------------------------------------------------------------
+# Airflow
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata DB for this session (dag.test() needs one)."""
+    db = _TEST_AIRFLOW_HOME / "airflow.db"
+    if not db.exists():
+        result = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            pytest.fail(f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}")
+    return db
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"), include_examples=False)
