@@ -9,31 +9,28 @@ Environment is fixed here, at import time, before any test module imports Airflo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT, wait_for
+
 STATE_DIR = Path(os.environ.get("STATE_DIR", ROOT / ".state"))
 
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:" + os.environ.get("KAFKA_PORT", "9092"))
-AWS_ENDPOINT = os.environ.get(
-    "LOCAL_AWS_ENDPOINT", "http://127.0.0.1:" + os.environ.get("LOCAL_AWS_PORT", "4566")
-)
+AWS_ENDPOINT = os.environ.get("LOCAL_AWS_ENDPOINT", "http://127.0.0.1:" + os.environ.get("LOCAL_AWS_PORT", "4566"))
 AWS_REGION = "us-east-1"
 
 # A per-session Airflow home: tests never touch a developer's ~/airflow or the `make up` stack.
-_TEST_AIRFLOW_HOME = Path(
-    os.environ.get("TEST_AIRFLOW_HOME", STATE_DIR / "test-airflow" / f"session-{os.getpid()}")
-)
+_TEST_AIRFLOW_HOME = Path(os.environ.get("TEST_AIRFLOW_HOME", STATE_DIR / "test-airflow" / f"session-{os.getpid()}"))
 
 
 def _set_default_env() -> None:
@@ -48,6 +45,8 @@ def _set_default_env() -> None:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": AWS_REGION,
+        # Retries still happen in tests, without the production back-off.
+        "PIPELINE_RETRY_DELAY_SECONDS": "1",
     }
     env.update(airflow_connections_env(KAFKA_BOOTSTRAP, AWS_ENDPOINT))
     for key, value in env.items():
@@ -77,21 +76,6 @@ _set_default_env()
 # ---------------------------------------------------------------------------------------------------
 # Waiting on conditions (never sleeping as synchronisation)
 # ---------------------------------------------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> object:
-    """Poll `condition` until it returns a truthy value; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = condition()
-            if result:
-                return result
-        except Exception as exc:  # the condition may fail until the thing is ready
-            last_error = exc
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}; last error: {last_error!r}")
 
 
 def _tcp_open(host: str, port: int) -> bool:
@@ -145,10 +129,8 @@ def kafka_topic(kafka_admin) -> Iterator[Callable[..., str]]:
     yield make
     if created:
         for future in kafka_admin.delete_topics(created).values():
-            try:
+            with contextlib.suppress(Exception):  # best-effort cleanup
                 future.result(timeout=30)
-            except Exception:
-                pass
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -215,4 +197,4 @@ def airflow_db() -> Path:
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(ROOT / "dags"), include_examples=False)
+    return DagBag(dag_folder=str(ROOT / "dags"), safe_mode=False)

@@ -1,0 +1,35 @@
+"""Helpers shared by the tests (importable as `tests.support`; fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> object:
+    """Poll `condition` until it returns a truthy value; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+            if result:
+                return result
+        except Exception as exc:  # the condition may fail until the thing is ready
+            last_error = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}; last error: {last_error!r}")
+
+
+def load_dag(dag_id: str, file_name: str | None = None):
+    """Parse one DAG file now (after the test has set its PIPELINE_* environment) and return the DAG."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = ROOT / "dags" / (file_name or f"{dag_id}.py")
+    bag = DagBag(dag_folder=str(path), safe_mode=False)
+    if bag.import_errors:
+        raise AssertionError(f"import errors: {bag.import_errors}")
+    return bag.dags[dag_id]
