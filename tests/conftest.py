@@ -10,7 +10,6 @@ Environment is fixed here, at import time, before any test module imports Airflo
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import subprocess
@@ -54,19 +53,10 @@ def _set_default_env() -> None:
 
 
 def airflow_connections_env(kafka_bootstrap: str, aws_endpoint: str) -> dict[str, str]:
-    """The AIRFLOW_CONN_* variables of the local stack (mirrors scripts/env.sh)."""
-    aws_extra = {"region_name": AWS_REGION, "endpoint_url": aws_endpoint}
-    return {
-        "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(
-            {
-                "conn_type": "kafka",
-                "extra": {"bootstrap.servers": kafka_bootstrap, "group.id": "stock_market_ingest"},
-            }
-        ),
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
-            {"conn_type": "aws", "login": "testing", "password": "testing", "extra": aws_extra}
-        ),
-    }
+    """The AIRFLOW_CONN_* variables of the local stack, from the same code as `make up`."""
+    from devstack.config import connections_env, stack_config_for
+
+    return connections_env(stack_config_for(kafka_bootstrap, aws_endpoint))
 
 
 _TEST_AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)

@@ -33,3 +33,33 @@ def load_dag(dag_id: str, file_name: str | None = None):
     if bag.import_errors:
         raise AssertionError(f"import errors: {bag.import_errors}")
     return bag.dags[dag_id]
+
+
+def use_pipeline_names(monkeypatch, prefix: str = "e2e", **overrides: str) -> dict[str, str]:
+    """Point the pipeline at fresh resource names for one test (env read when DAG files are parsed).
+
+    The Airflow connections are recomputed too, since the Athena connection names the bucket and
+    workgroup. Returns the names set.
+    """
+    import os
+    import uuid
+
+    from devstack.config import connections_env, stack_config_for
+
+    suffix = uuid.uuid4().hex[:8]
+    names = {
+        "PIPELINE_TOPIC": f"{prefix}_{suffix}",
+        "PIPELINE_BUCKET": f"{prefix}-{suffix}".replace("_", "-"),
+        "PIPELINE_GLUE_DATABASE": f"{prefix}_{suffix}",
+        "PIPELINE_CRAWLER": f"{prefix}_crawler_{suffix}",
+        "PIPELINE_ATHENA_WORKGROUP": f"{prefix}_{suffix}",
+        "PIPELINE_CONSUMER_GROUP": f"{prefix}_ingest_{suffix}",
+        **overrides,
+    }
+    for key, value in names.items():
+        monkeypatch.setenv(key, value)
+    kafka = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:" + os.environ.get("KAFKA_PORT", "9092"))
+    aws = os.environ.get("LOCAL_AWS_ENDPOINT", "http://127.0.0.1:" + os.environ.get("LOCAL_AWS_PORT", "4566"))
+    for key, value in connections_env(stack_config_for(kafka, aws)).items():
+        monkeypatch.setenv(key, value)
+    return names

@@ -56,6 +56,13 @@ class StackConfig:
         return self.state_dir / "logs"
 
 
+def stack_config_for(kafka_bootstrap: str, aws_endpoint: str) -> StackConfig:
+    """A config pointing at the given broker and endpoint (tests pass the ports they started)."""
+    kafka_host, kafka_port = kafka_bootstrap.rsplit(":", 1)
+    aws_host, aws_port = aws_endpoint.split("://", 1)[1].rsplit(":", 1)
+    return StackConfig(kafka_host=kafka_host, kafka_port=int(kafka_port), aws_host=aws_host, aws_port=int(aws_port))
+
+
 def connections_env(cfg: StackConfig) -> dict[str, str]:
     """AIRFLOW_CONN_* for the local stack. Production sets the same ids to real AWS and brokers."""
     bucket = _env("PIPELINE_BUCKET", "stock-market-lake")
@@ -70,7 +77,7 @@ def connections_env(cfg: StackConfig) -> dict[str, str]:
         "extra": {"region_name": cfg.aws_region, "endpoint_url": cfg.aws_endpoint},
     }
     athena = {
-        "conn_type": "aws",
+        "conn_type": "athena",
         "login": "testing",
         "password": "testing",
         "schema": database,

@@ -47,9 +47,22 @@ class PipelineSettings:
     )
     athena_workgroup: str = field(default_factory=lambda: _env("PIPELINE_ATHENA_WORKGROUP", "stock_market"))
     consumer_group: str = field(default_factory=lambda: _env("PIPELINE_CONSUMER_GROUP", "stock_market_ingest"))
+    interval_minutes: int = field(default_factory=lambda: _env_int("PIPELINE_INTERVAL_MINUTES", 5))
     kafka_conn_id: str = field(default_factory=lambda: _env("PIPELINE_KAFKA_CONN_ID", "kafka_default"))
     aws_conn_id: str = field(default_factory=lambda: _env("PIPELINE_AWS_CONN_ID", "aws_default"))
     athena_conn_id: str = field(default_factory=lambda: _env("PIPELINE_ATHENA_CONN_ID", "athena_default"))
+
+    def __post_init__(self) -> None:
+        if self.interval_minutes not in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60):
+            raise ValueError(
+                f"PIPELINE_INTERVAL_MINUTES must divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60); "
+                f"got {self.interval_minutes}"
+            )
+
+    @property
+    def interval_cron(self) -> str:
+        """The cron of the ingest and catalog data intervals (every 5 minutes by default)."""
+        return "0 * * * *" if self.interval_minutes == 60 else f"*/{self.interval_minutes} * * * *"
 
     @property
     def raw_prefix(self) -> str:

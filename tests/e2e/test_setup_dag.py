@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.support import load_dag
+from tests.support import load_dag, use_pipeline_names
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 @pytest.fixture
 def pipeline_names(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Fresh resource names for this test, read by market_pipeline.settings when the DAG is parsed."""
-    suffix = uuid.uuid4().hex[:8]
-    names = {
-        "PIPELINE_TOPIC": f"setup_test_{suffix}",
-        "PIPELINE_BUCKET": f"setup-test-{suffix}",
-        "PIPELINE_GLUE_DATABASE": f"setup_test_{suffix}",
-        "PIPELINE_CRAWLER": f"setup_test_{suffix}",
-        "PIPELINE_ATHENA_WORKGROUP": f"setup_test_{suffix}",
-    }
-    for key, value in names.items():
-        monkeypatch.setenv(key, value)
-    return names
+    return use_pipeline_names(monkeypatch, prefix="setup_test")
 
 
 def _load_setup_dag():
