@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,46 @@ def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(ROOT / "dags"), safe_mode=False)
+
+
+@dataclass
+class AirflowStack:
+    """A running Airflow (api-server, scheduler, dag-processor, triggerer) for the scheduler and UI tests."""
+
+    config: object
+    client: object
+    env: dict[str, str]
+    names: dict[str, str]
+
+    def cli(self, *args: str, timeout: float = 300):
+        from devstack import airflow
+
+        return airflow.cli(self.config, *args, extra_env=self.env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def airflow_stack(kafka_bootstrap, aws_endpoint) -> Iterator[AirflowStack]:
+    """The real Airflow components on the test port, with their own metadata DB and pipeline names.
+
+    One-minute intervals, so scheduled runs happen within the test's time. Shared by the scheduler
+    and browser tests so Airflow starts once per session.
+    """
+    from devstack import airflow
+    from devstack.config import StackConfig
+    from tests.support import use_pipeline_names
+
+    with pytest.MonkeyPatch.context() as mp:
+        names = use_pipeline_names(mp, prefix="stack", PIPELINE_INTERVAL_MINUTES="1")
+        env = {key: os.environ[key] for key in os.environ if key.startswith(("PIPELINE_", "AIRFLOW_CONN_"))}
+    env["PIPELINE_RETRY_DELAY_SECONDS"] = "5"
+    env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
+    home = STATE_DIR / "test-stack-airflow"
+    cfg = StackConfig(airflow_home_dir=home)
+    airflow.stop(cfg)  # a stack left over by an interrupted session
+    airflow.prepare(cfg, extra_env=env)
+    try:
+        airflow.start(cfg, extra_env=env)
+        client = airflow.client(cfg)
+        yield AirflowStack(config=cfg, client=client, env=env, names=names)
+    finally:
+        airflow.stop(cfg)

@@ -24,38 +24,42 @@ def component(cfg: StackConfig, name: str) -> ManagedProcess:
     return ManagedProcess(f"airflow-{name}", cfg.run_dir, cfg.log_dir)
 
 
-def full_env(cfg: StackConfig) -> dict[str, str]:
-    return {**os.environ, **airflow_env(cfg)}
+def full_env(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The components' environment: ours, then the stack's, then the caller's overrides."""
+    return {**os.environ, **airflow_env(cfg), **(extra_env or {})}
 
 
-def _airflow_cli(cfg: StackConfig, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def cli(
+    cfg: StackConfig, *args: str, extra_env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run an `airflow ...` CLI command against this stack's metadata DB."""
     return subprocess.run(
         [sys.executable, "-m", "airflow", *args],
-        env=full_env(cfg),
+        env=full_env(cfg, extra_env),
         capture_output=True,
         text=True,
         timeout=timeout,
     )
 
 
-def prepare(cfg: StackConfig) -> None:
+def prepare(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
     """Migrate the metadata DB and write the local admin's password (documented: admin/admin)."""
     home = cfg.airflow_home
     home.mkdir(parents=True, exist_ok=True)
     (home / "passwords.json").write_text(json.dumps({cfg.admin_user: cfg.admin_password}))
     print(f"[airflow] migrating the metadata DB in {home}", flush=True)
-    result = _airflow_cli(cfg, "db", "migrate")
+    result = cli(cfg, "db", "migrate", extra_env=extra_env)
     if result.returncode != 0:
         raise StackError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
-def start(cfg: StackConfig) -> None:
+def start(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
     api = component(cfg, "api-server")
     if api.pid() is None and port_open(cfg.airflow_host, cfg.airflow_port):
         raise StackError(
             f"port {cfg.airflow_host}:{cfg.airflow_port} is taken by another process; stop it or set AIRFLOW_API_PORT"
         )
-    env = full_env(cfg)
+    env = full_env(cfg, extra_env)
     for name in COMPONENTS:
         argv = [sys.executable, "-m", "airflow", name]
         if name == "api-server":

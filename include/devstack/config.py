@@ -30,6 +30,8 @@ class StackConfig:
     airflow_port: int = field(default_factory=lambda: int(_env("AIRFLOW_API_PORT", "8080")))
     admin_user: str = field(default_factory=lambda: _env("AIRFLOW_ADMIN_USER", "admin"))
     admin_password: str = field(default_factory=lambda: _env("AIRFLOW_ADMIN_PASSWORD", "admin"))
+    # Tests run a second, isolated Airflow beside their dag.test() metadata DB.
+    airflow_home_dir: Path | None = None
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -45,6 +47,8 @@ class StackConfig:
 
     @property
     def airflow_home(self) -> Path:
+        if self.airflow_home_dir is not None:
+            return self.airflow_home_dir
         return Path(_env("AIRFLOW_HOME", str(self.state_dir / "airflow")))
 
     @property
