@@ -16,11 +16,12 @@ from market_pipeline.settings import PipelineSettings
 log = logging.getLogger(__name__)
 
 # Partitions inherit the table's schema, and compatible schemas combine into one table: the raw
-# table has one fixed schema, so a crawl never splits it into per-partition tables.
+# table has one fixed schema, so a crawl never splits it into per-partition tables. Tables sit at
+# level 3 (s3://bucket/raw/<table>/, counting the bucket as level 1), so combining never folds two tables into one with a partition_0.
 CRAWLER_CONFIGURATION = {
     "Version": 1.0,
     "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
-    "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+    "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas", "TableLevelConfiguration": 3},
 }
 
 
