@@ -1,0 +1,225 @@
+"""The Kafka side: producer configuration, a pre-flight check, batched sends and delivery accounting.
+
+Delivery accounting uses ``delivery.report.only.error``: librdkafka reports only failures, so the
+hot path has no Python callback per acknowledged message (~40 % more throughput on 2 cores), and
+``delivered = sent - failed - in flight`` is exact once a flush has drained the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+log = logging.getLogger("simulator")
+
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "client.id": "market-simulator",
+    "acks": "all",
+    "enable.idempotence": True,
+    "compression.type": "zstd",  # measured faster than lz4 end to end with the local broker
+    "linger.ms": 20,
+    "batch.size": 1_000_000,
+    "queue.buffering.max.messages": 500_000,
+    "queue.buffering.max.kbytes": 512 * 1024,
+    "message.timeout.ms": 30_000,
+    "socket.connection.setup.timeout.ms": 10_000,
+    "delivery.report.only.error": True,
+    # Never let a produce auto-create the topic: the broker would create it with CreateTime
+    # timestamps, breaking the pipeline's LogAppendTime window ownership.
+    "allow.auto.create.topics": False,
+}
+
+# Keys an Airflow Kafka connection typically carries for consumers; librdkafka warns about each.
+CONSUMER_ONLY_KEYS = frozenset(
+    {
+        "group.id",
+        "group.instance.id",
+        "group.protocol",
+        "group.remote.assignor",
+        "auto.offset.reset",
+        "enable.auto.commit",
+        "auto.commit.interval.ms",
+        "enable.auto.offset.store",
+        "session.timeout.ms",
+        "heartbeat.interval.ms",
+        "max.poll.interval.ms",
+        "partition.assignment.strategy",
+        "isolation.level",
+        "fetch.min.bytes",
+        "fetch.max.bytes",
+        "fetch.wait.max.ms",
+        "max.partition.fetch.bytes",
+        "enable.partition.eof",
+        "check.crcs",
+        "on_commit",
+    }
+)
+
+
+class BrokerUnavailable(RuntimeError):
+    """No broker answered the metadata request in time; the run produced nothing."""
+
+
+class TopicMissing(RuntimeError):
+    """The target topic does not exist and the run was not asked to create it."""
+
+
+def build_producer_config(
+    connection: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Defaults, then the connection's config (e.g. an Airflow Kafka connection extra), then overrides.
+
+    Consumer-only keys (``group.id``...) are dropped so one connection serves producers and consumers.
+    """
+    config = dict(PRODUCER_DEFAULTS)
+    for source in (connection or {}, overrides or {}):
+        for key, value in source.items():
+            if key in CONSUMER_ONLY_KEYS:
+                continue
+            config[key] = value
+    if not config.get("bootstrap.servers"):
+        raise ValueError("bootstrap.servers is required (--bootstrap-servers or the connection's config)")
+    return config
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, str]:
+    """``["linger.ms=5", "acks=1"]`` -> dict (librdkafka accepts strings for every property)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"-X expects key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+class KafkaSink:
+    """A producer for one topic that counts sent, delivered and failed messages."""
+
+    def __init__(self, config: Mapping[str, Any], topic: str) -> None:
+        self.topic = topic
+        self.config = dict(config)
+        self.sent = 0
+        self.failed = 0
+        self.errors: list[str] = []
+        self.fatal_error: str | None = None
+        cfg = dict(self.config)
+        cfg["error_cb"] = self._on_error
+        self.producer = Producer(cfg)
+
+    # -- callbacks (served from poll/flush on this thread) --------------------------------------
+    def _on_error(self, err: KafkaError) -> None:
+        text = f"{err.name()}: {err.str()}"
+        if err.fatal():
+            self.fatal_error = text
+            log.error("Kafka fatal error: %s", text)
+        else:
+            log.warning("Kafka error: %s", text)
+        self._remember(text)
+
+    def _on_delivery(self, err: KafkaError | None, _msg: object) -> None:
+        if err is not None:  # with delivery.report.only.error, successes never get here
+            self.failed += 1
+            self._remember(f"delivery failed: {err.name()}: {err.str()}")
+
+    def _remember(self, text: str) -> None:
+        if len(self.errors) < 20 and text not in self.errors:
+            self.errors.append(text)
+
+    # -- counts ---------------------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return len(self.producer)
+
+    @property
+    def delivered(self) -> int:
+        return max(0, self.sent - self.failed - self.in_flight)
+
+    # -- operations -----------------------------------------------------------------------------
+    def preflight(
+        self,
+        timeout_s: float,
+        create_topic: bool = False,
+        partitions: int = 3,
+        topic_config: Mapping[str, str] | None = None,
+    ) -> int:
+        """Fail fast and clearly if no broker answers or the topic is missing; returns partitions."""
+        servers = self.config.get("bootstrap.servers")
+        deadline = time.monotonic() + timeout_s
+        try:
+            md = self.producer.list_topics(timeout=timeout_s)
+        except KafkaException as exc:
+            raise BrokerUnavailable(
+                f"Kafka broker(s) at {servers} did not answer within {timeout_s:.0f}s ({exc.args[0]}); "
+                "is the broker running and is bootstrap.servers right?"
+            ) from None
+        if not md.brokers:
+            raise BrokerUnavailable(f"Kafka at {servers} returned no brokers")
+        topic_md = md.topics.get(self.topic)
+        if topic_md is not None and topic_md.error is None:
+            return len(topic_md.partitions)
+        if not create_topic:
+            raise TopicMissing(
+                f"topic {self.topic!r} does not exist on {servers}; create it (LogAppendTime) or pass --create-topic"
+            )
+        admin = AdminClient(dict(self.config))
+        new = NewTopic(self.topic, num_partitions=partitions, replication_factor=-1, config=dict(topic_config or {}))
+        try:
+            admin.create_topics([new])[self.topic].result(timeout=max(1.0, deadline - time.monotonic()))
+            log.info("created topic %s with %d partitions %s", self.topic, partitions, dict(topic_config or {}))
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+        return partitions
+
+    def send(self, values: list[bytes], keys: list[bytes], abort: Callable[[], bool] = lambda: False) -> int:
+        """Queue messages (key = symbol); waits for room if the local queue is full. Returns queued."""
+        messages = [{"key": k, "value": v} for k, v in zip(keys, values, strict=True)]
+        queued = 0
+        while messages:
+            try:
+                n = self.producer.produce_batch(self.topic, messages, on_delivery=self._on_delivery)
+            except BufferError:
+                n = 0
+                for m in messages:
+                    m["_error"] = KafkaError(KafkaError._QUEUE_FULL)
+            queued += n
+            self.sent += n
+            if n == len(messages):
+                break
+            retry = []
+            for m in messages:
+                err = m.pop("_error", None)
+                if err is None:
+                    continue
+                if err.code() == KafkaError._QUEUE_FULL:
+                    retry.append(m)
+                else:
+                    self.sent += 1  # rejected locally (e.g. too large): a failed delivery
+                    self.failed += 1
+                    self._remember(f"produce rejected: {err}")
+            messages = retry
+            if messages:
+                if abort() or self.fatal_error:
+                    log.warning("dropping %d queued-for-retry messages: stopping", len(messages))
+                    break
+                self.producer.poll(0.05)  # serve reports while librdkafka drains the queue
+        return queued
+
+    def poll(self, timeout: float = 0.0) -> None:
+        self.producer.poll(timeout)
+
+    def flush(self, timeout_s: float) -> int:
+        """Wait up to ``timeout_s`` for acknowledgements; purge what is left (counted as failed)."""
+        remaining = self.producer.flush(timeout_s)
+        if remaining:
+            log.warning("flush timed out after %.1fs with %d messages unacknowledged; purging", timeout_s, remaining)
+            self.producer.purge(in_queue=True, in_flight=True, blocking=False)
+            self.producer.flush(min(timeout_s, 2.0))  # serves the purge reports -> failed
+            remaining = len(self.producer)
+        return remaining

@@ -1,0 +1,298 @@
+"""The run loop: pull ticks from a source, pace them, stamp event times, encode, produce, account.
+
+Separate from the model and the producer so that pacing and stopping rules (duration, count, end
+of replay, stop event, SIGINT/SIGTERM) live in one place and are the same for the CLI and the DAG.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator.calendar import SessionClock, TradingCalendar, to_us
+from simulator.config import RunResult, SimulatorConfig
+from simulator.encode import JsonEncoder, iso_us
+from simulator.model import MarketModel, ModelConfig, TickBlock
+from simulator.producer import KafkaSink, build_producer_config
+from simulator.universe import parse_universe
+
+log = logging.getLogger("simulator")
+
+
+class Feed:
+    """Serves ticks from a stream of blocks in any slice sizes (slicing never changes the ticks)."""
+
+    def __init__(self, blocks: Iterator[TickBlock]) -> None:
+        self._blocks = blocks
+        self._block: TickBlock | None = None
+        self._pos = 0
+
+    def _current(self) -> TickBlock | None:
+        while self._block is None or self._pos >= len(self._block):
+            try:
+                self._block = next(self._blocks)
+            except StopIteration:
+                self._block = None
+                return None
+            self._pos = 0
+        return self._block
+
+    def next_tau(self) -> float | None:
+        block = self._current()
+        return None if block is None else float(block.tau[self._pos])
+
+    def count_until(self, tau_limit: float) -> int:
+        """Ticks of the current block, from the cursor, with tau <= tau_limit."""
+        block = self._current()
+        if block is None:
+            return 0
+        return int(np.searchsorted(block.tau[self._pos :], tau_limit, side="right"))
+
+    def take(self, n: int) -> TickBlock | None:
+        """Up to ``n`` ticks (fewer at a block boundary); None when the source is exhausted."""
+        block = self._current()
+        if block is None:
+            return None
+        end = min(len(block), self._pos + n)
+        out = block.take(slice(self._pos, end))
+        self._pos = end
+        return out
+
+
+@dataclass
+class _Chunk:
+    values: list[bytes]
+    keys: list[bytes]
+    first_us: int
+    last_us: int
+
+
+def make_source(config: SimulatorConfig, now_us: int | None = None) -> tuple[tuple[str, ...], Iterator[TickBlock]]:
+    """The symbol table and the block stream for a config (model or replay)."""
+    if config.mode == "replay":
+        from simulator.replay import ReplaySource, load_bars
+
+        bars = load_bars(config.replay_file or "")
+        if config.universe not in ("default", "", None):
+            wanted = (
+                [s.strip() for s in config.universe.split(",") if s.strip()]
+                if isinstance(config.universe, str)
+                else list(config.universe)
+            )
+            missing = [s for s in wanted if s not in bars.symbols]
+            if missing:
+                raise ValueError(f"symbols {missing} are not in {config.replay_file} (it has {bars.symbols})")
+            keep = np.isin(np.array(bars.symbols)[bars.sym], wanted)
+            from dataclasses import replace
+
+            bars = replace(
+                bars, **{f: getattr(bars, f)[keep] for f in ("day", "sym", "open", "high", "low", "close", "volume")}
+            )
+        source = ReplaySource(bars, seed=config.seed, ticks_per_bar=config.ticks_per_bar)
+        return source.symbols, source.blocks()
+    calendar = TradingCalendar(always_open=config.always_open, holidays=config.holidays)
+    if config.effective_clock == "wall":
+        now = now_us if now_us is not None else time.time_ns() // 1000
+        start_us = calendar.next_open_us(now)
+    else:
+        start_us = to_us(config.start_or_now())
+    model = MarketModel(
+        ModelConfig(
+            instruments=parse_universe(config.universe), seed=config.seed, intensity=config.effective_intensity
+        ),
+        SessionClock(calendar, start_us),
+    )
+    return model.symbols, model.blocks(config.block_size)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event, enabled: bool) -> Iterator[None]:
+    """SIGINT/SIGTERM set ``stop`` (the loop then flushes); a second signal aborts at once.
+
+    Airflow stops a task with SIGTERM (its handler calls the operator's on_kill), so the previous
+    Python handler is chained after setting the event. Signals can only be handled in the main thread;
+    elsewhere the caller's stop_event is the way to stop.
+    """
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborting without flush")
+        log.info("received %s: stopping after a flush", signal.Signals(signum).name)
+        stop.set()
+        prev = previous.get(signal.Signals(signum))
+        if callable(prev) and prev is not signal.default_int_handler:
+            prev(signum, frame)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev)
+
+
+def run(
+    config: SimulatorConfig,
+    producer_config: Mapping[str, Any],
+    stop_event: threading.Event | None = None,
+) -> RunResult:
+    """Produce ticks to Kafka until the run ends; always flushes (bounded) before returning.
+
+    ``producer_config`` is a librdkafka config dict (``bootstrap.servers`` at least), e.g. the extra
+    of an Airflow Kafka connection; defaults for acks, idempotence, compression and batching are
+    applied under it. Raises BrokerUnavailable / TopicMissing before producing anything.
+    """
+    stop = stop_event or threading.Event()
+    result = RunResult(topic=config.topic)
+    symbols, blocks = make_source(config)
+    encoder = JsonEncoder(symbols)
+    sink = KafkaSink(build_producer_config(producer_config), config.topic)
+    sink.preflight(config.metadata_timeout_s, config.create_topic, config.topic_partitions, config.topic_config)
+    feed = Feed(blocks)
+    wall = config.effective_clock == "wall"
+    calendar = TradingCalendar(always_open=config.always_open, holidays=config.holidays)
+    gate = wall and config.mode == "live" and not calendar.always_open
+    chunk_max = config.block_size
+    log.info(
+        "simulator: topic=%s mode=%s clock=%s rate=%s speed=%s duration=%s max_ticks=%s symbols=%d seed=%d",
+        config.topic,
+        config.mode,
+        "wall" if wall else "simulated",
+        config.rate,
+        config.speed,
+        config.duration_s,
+        config.max_ticks,
+        len(symbols),
+        config.seed,
+    )
+
+    t0 = time.monotonic()
+    deadline = t0 + config.duration_s if config.duration_s else None
+    pace_t0, pace_base = t0, 0
+    tau0: float | None = None
+    emitted = 0
+    last_stamp = time.time_ns() // 1000
+    last_progress, last_progress_count = t0, 0
+    first_us: int | None = None
+    last_us: int | None = None
+
+    def prepare(n: int) -> _Chunk | None:
+        """Take up to n ticks, stamp them (wall clock) and encode them."""
+        nonlocal last_stamp
+        block = feed.take(n)
+        if block is None:
+            return None
+        if wall:
+            now_us = max(time.time_ns() // 1000, last_stamp)
+            block.event_us = np.linspace(last_stamp, now_us, len(block) + 1)[1:].astype(np.int64)
+            last_stamp = now_us
+        return _Chunk(encoder.encode(block), encoder.keys(block), int(block.event_us[0]), int(block.event_us[-1]))
+
+    last_poll = t0
+
+    def wait(seconds: float) -> None:
+        sink.poll(0)
+        if seconds > 0:
+            stop.wait(min(seconds, 0.25))
+
+    with _stop_on_signals(stop, config.install_signal_handlers):
+        try:
+            while True:
+                now = time.monotonic()
+                if stop.is_set():
+                    result.stop_reason = "stopped"
+                    break
+                if sink.fatal_error:
+                    result.stop_reason = "fatal Kafka error"
+                    break
+                if deadline is not None and now >= deadline:
+                    result.stop_reason = "duration"
+                    break
+                if config.max_ticks is not None and emitted >= config.max_ticks:
+                    result.stop_reason = "max_ticks"
+                    break
+                if now - last_progress >= config.progress_interval_s:
+                    interval_rate = (emitted - last_progress_count) / (now - last_progress)
+                    log.info(
+                        "progress: sent=%d delivered=%d failed=%d in_flight=%d rate=%.0f ticks/s",
+                        sink.sent,
+                        sink.delivered,
+                        sink.failed,
+                        sink.in_flight,
+                        interval_rate,
+                    )
+                    last_progress, last_progress_count = now, emitted
+                if gate:
+                    now_us = time.time_ns() // 1000
+                    if not bool(calendar.is_open(now_us)[0]):
+                        next_open = calendar.next_open_us(now_us)
+                        if pace_base != -1:
+                            log.info("market closed; next open %s (use always_open for demos)", iso_us(next_open))
+                            pace_base = -1
+                        wait(max(0.05, (next_open - now_us) / 1e6))
+                        continue
+                    if pace_base == -1:  # reopened: restart pacing and stamping from now
+                        pace_t0, pace_base, last_stamp = now, emitted, now_us
+                n = chunk_max
+                if config.rate > 0:
+                    due = int((now - pace_t0) * config.rate) + 1 - (emitted - pace_base)
+                    if due <= 0:
+                        wait((emitted - pace_base + 1) / config.rate - (now - pace_t0))
+                        continue
+                    n = min(n, due)
+                elif config.speed > 0:
+                    next_tau = feed.next_tau()
+                    if next_tau is None:
+                        result.stop_reason = "end of replay"
+                        break
+                    if tau0 is None:
+                        tau0 = next_tau
+                    limit = tau0 + (now - pace_t0) * config.speed
+                    if next_tau > limit:
+                        wait((next_tau - limit) / config.speed)
+                        continue
+                    n = min(n, max(1, feed.count_until(limit)))
+                if config.max_ticks is not None:
+                    n = min(n, config.max_ticks - emitted)
+                chunk = prepare(n)
+                if chunk is None:
+                    result.stop_reason = "end of replay"
+                    break
+                if first_us is None:
+                    first_us = chunk.first_us
+                last_us = chunk.last_us
+                sink.send(
+                    chunk.values,
+                    chunk.keys,
+                    abort=lambda: stop.is_set() or (deadline is not None and time.monotonic() >= deadline),
+                )
+                emitted += len(chunk.keys)
+                if time.monotonic() - last_poll > 0.05:
+                    sink.poll(0)
+                    last_poll = time.monotonic()
+        finally:
+            remaining = sink.flush(config.flush_timeout_s)
+            result.duration_s = time.monotonic() - t0
+            result.sent = sink.sent
+            result.failed = sink.failed + remaining
+            result.delivered = max(0, sink.sent - result.failed)
+            result.errors = list(sink.errors)
+            if first_us is not None and last_us is not None:
+                result.first_event_time, result.last_event_time = iso_us(first_us), iso_us(last_us)
+            if not result.stop_reason:
+                result.stop_reason = "aborted"
+    log.info("simulator done: %s", result.to_dict())
+    return result

@@ -1,0 +1,72 @@
+"""`dag.test()` of stock_market_simulator against the real broker: success, and counts that match."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from tests.support import load_dag
+
+pytestmark = pytest.mark.e2e
+
+
+def _xcom(dr, task_id: str, key: str = "return_value"):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == dr.dag_id,
+                XComModel.run_id == dr.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == key,
+            )
+        ).one()
+        value = row.value
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _count(bootstrap: str, topic: str) -> tuple[int, set[bytes]]:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{uuid.uuid4().hex}", "enable.auto.commit": False})
+    try:
+        parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
+        c.assign([TopicPartition(topic, p, 0) for p in parts])
+        count, keys = 0, set()
+        while count < sum(ends.values()):
+            batch = c.consume(10_000, timeout=5)
+            assert batch, f"stalled after {count} of {sum(ends.values())} messages"
+            for m in batch:
+                assert m.error() is None
+                json.loads(m.value())
+                keys.add(m.key())
+                count += 1
+        return count, keys
+    finally:
+        c.close()
+
+
+def test_simulator_dag_run_delivers_what_it_reports(airflow_db, kafka_bootstrap, kafka_topic, monkeypatch) -> None:
+    topic = kafka_topic(partitions=3, prefix="e2e_sim")
+    monkeypatch.setenv("PIPELINE_TOPIC", topic)  # read by market_pipeline.settings in the task
+    dag = load_dag("stock_market_simulator")
+    dr = dag.test(run_conf={"duration_s": 3, "rate": 3000, "universe": "AAPL,MSFT,NVDA", "seed": 5})
+    assert dr.state == "success", f"run ended {dr.state}"
+    result = _xcom(dr, "simulate")
+    assert result["failed"] == 0 and result["stop_reason"] == "duration"
+    assert 6_000 <= result["delivered"] <= 10_000, result
+    consumed, keys = _count(kafka_bootstrap, topic)
+    assert consumed == result["delivered"]
+    assert keys == {b"AAPL", b"MSFT", b"NVDA"}
+
+
+def test_simulator_dag_fails_clearly_for_replay_without_file(airflow_db, kafka_topic, monkeypatch) -> None:
+    monkeypatch.setenv("PIPELINE_TOPIC", kafka_topic(partitions=1, prefix="e2e_sim"))
+    dag = load_dag("stock_market_simulator")
+    dr = dag.test(run_conf={"duration_s": 1, "mode": "replay"})
+    assert dr.state == "failed"

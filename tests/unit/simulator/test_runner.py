@@ -1,0 +1,55 @@
+"""The run loop's pieces that need no broker: signal handling and the feed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from simulator.calendar import NEW_YORK, SessionClock, TradingCalendar, to_us
+from simulator.config import SimulatorConfig
+from simulator.model import MarketModel, ModelConfig
+from simulator.runner import Feed, _stop_on_signals, make_source
+
+
+def test_sigterm_sets_the_stop_event_and_chains_airflows_handler() -> None:
+    """Airflow's task runner handles SIGTERM by calling on_kill; ours must set the event and chain."""
+    calls: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
+    try:
+        stop = threading.Event()
+        with _stop_on_signals(stop, enabled=True):
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert stop.wait(5)
+            assert calls == [signal.SIGTERM]
+            with pytest.raises(KeyboardInterrupt, match="second SIGTERM"):
+                os.kill(os.getpid(), signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) is not None and calls == [signal.SIGTERM]
+        os.kill(os.getpid(), signal.SIGTERM)  # the previous handler is back
+        assert calls == [signal.SIGTERM, signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_feed_counts_by_trading_time() -> None:
+    start = to_us(datetime(2026, 11, 24, 10, 0, tzinfo=NEW_YORK))
+    model = MarketModel(ModelConfig(intensity=100.0), SessionClock(TradingCalendar(), start))
+    feed = Feed(model.blocks(1000))
+    first = feed.next_tau()
+    assert first is not None and 0 < first < 1
+    n = feed.count_until(5.0)
+    assert 400 < n < 600  # ~100 ticks per simulated second
+    block = feed.take(n)
+    assert block is not None and np.all(block.tau <= 5.0) and feed.next_tau() > 5.0
+
+
+def test_wall_clock_source_starts_at_the_next_open_when_closed() -> None:
+    saturday = to_us(datetime(2026, 11, 28, 12, 0, tzinfo=NEW_YORK))
+    symbols, blocks = make_source(SimulatorConfig(universe="AAPL", rate=10), now_us=saturday)
+    first = next(blocks)
+    assert symbols == ("AAPL",)
+    assert first.event_us[0] >= to_us(datetime(2026, 11, 30, 9, 30, tzinfo=NEW_YORK))
