@@ -52,6 +52,14 @@ class StackConfig:
         return Path(_env("AIRFLOW_HOME", str(self.state_dir / "airflow")))
 
     @property
+    def sql_alchemy_conn(self) -> str:
+        """SQLite under the Airflow home; an explicit home (tests) never borrows another DB from the env."""
+        default = f"sqlite:///{self.airflow_home}/airflow.db"
+        if self.airflow_home_dir is not None:
+            return default
+        return _env("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", default)
+
+    @property
     def run_dir(self) -> Path:
         return self.state_dir / "run"
 
@@ -130,9 +138,7 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{cfg.admin_user}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{cfg.airflow_url}/execution/",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _env(
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db"
-        ),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": cfg.sql_alchemy_conn,
         "AIRFLOW__API__HOST": cfg.airflow_host,
         "AIRFLOW__API__PORT": str(cfg.airflow_port),
         "AIRFLOW__API__BASE_URL": cfg.airflow_url,
