@@ -235,12 +235,16 @@ def bars_sql(database: str, bars_table: str, symbols: Sequence[str], start: date
     # bar's own minute around midnight: one day of slack on each side still prunes nearly everything.
     first_dt = (start - timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d")
     last_dt = (end + timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d")
+    # A minute whose trades were appended on both sides of an interval boundary has one partial bar in
+    # each interval's partition: merge them (open of the earliest trade, close of the latest).
     return (
-        "SELECT symbol, minute, open, high, low, close, volume, vwap, trade_count "
+        "SELECT symbol, minute, min_by(open, coalesce(first_trade_at, minute)) AS open, max(high) AS high, "
+        "min(low) AS low, max_by(close, coalesce(last_trade_at, minute)) AS close, sum(volume) AS volume, "
+        "sum(vwap * volume) / sum(volume) AS vwap, sum(trade_count) AS trade_count "
         f"FROM {table_ref(database, bars_table)} "
         f"WHERE symbol IN ({in_list}) AND dt >= '{first_dt}' AND dt <= '{last_dt}' "
         f"AND minute > {timestamp_literal(start)} AND minute <= {timestamp_literal(end)} "
-        "ORDER BY symbol, minute"
+        "GROUP BY symbol, minute ORDER BY symbol, minute"
     )
 
 

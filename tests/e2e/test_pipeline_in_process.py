@@ -38,9 +38,7 @@ def _floor(moment: datetime) -> datetime:
 def pipeline(airflow_db, kafka_bootstrap, aws_endpoint):
     """Run the pipeline once for the module; yields what it produced and wrote."""
     monkeypatch = pytest.MonkeyPatch()
-    names = use_pipeline_names(
-        monkeypatch, prefix="pipe", PIPELINE_INTERVAL_MINUTES="1", PIPELINE_INGEST_GRACE_SECONDS="5"
-    )
+    names = use_pipeline_names(monkeypatch, prefix="pipe", PIPELINE_INTERVAL_MINUTES="1")
     try:
         setup = load_dag("stock_market_setup").test()
         assert setup.state == "success", _states(setup)
@@ -65,7 +63,7 @@ def pipeline(airflow_db, kafka_bootstrap, aws_endpoint):
         ingest_dag = load_dag("stock_market_ingest")
         ingested = []
         for end in ends:
-            run = ingest_dag.test(logical_date=end)
+            run = ingest_dag.test(logical_date=end, run_conf={"grace_seconds": 5})
             assert run.state == "success", (end, _states(run))
             ingested.append(_xcom(run, "ingest_window"))
 

@@ -388,6 +388,8 @@ def bars_table(symbol: str, start: datetime, n: int, base: float) -> pa.Table:
             "volume": pa.array([1000 + i for i in range(n)], pa.int64()),
             "vwap": close,
             "trade_count": pa.array([10] * n, pa.int64()),
+            "first_trade_at": pa.array([m + timedelta(seconds=1) for m in minutes], pa.timestamp("us", tz="UTC")),
+            "last_trade_at": pa.array([m + timedelta(seconds=50) for m in minutes], pa.timestamp("us", tz="UTC")),
         }
     )
 
@@ -402,6 +404,8 @@ BARS_COLUMNS = [
     {"Name": "volume", "Type": "bigint"},
     {"Name": "vwap", "Type": "double"},
     {"Name": "trade_count", "Type": "bigint"},
+    {"Name": "first_trade_at", "Type": "timestamp"},
+    {"Name": "last_trade_at", "Type": "timestamp"},
 ]
 
 
@@ -413,6 +417,24 @@ def test_symbols_and_bars_from_the_curated_table(
     hour = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a past session: "latest" must anchor on the data
     table = pa.concat_tables([bars_table("AAPL", hour, 30, 190.0), bars_table("MSFT", hour, 20, 410.0)])
     _add_partition(s3, glue, pipeline_env, pipeline_env.bars_table, pipeline_env.curated_prefix, hour, table)
+    # The next interval carried the last trade of AAPL's 15:29 minute: a partial bar the page must merge.
+    late = bars_table("AAPL", hour + timedelta(minutes=29), 1, 200.0).to_pylist()[0]
+    late.update(
+        open=195.0,
+        high=205.0,
+        low=194.0,
+        close=199.0,
+        volume=100,
+        trade_count=1,
+        first_trade_at=hour + timedelta(minutes=29, seconds=55),
+        last_trade_at=hour + timedelta(minutes=29, seconds=59),
+    )
+    partial = pa.Table.from_pylist([late], schema=table.schema)
+    s3.put_object(
+        Bucket=pipeline_env.bucket,
+        Key=f"{pipeline_env.curated_prefix}dt=2026-11-24/hour=15/part-1.parquet",
+        Body=_parquet(partial),
+    )
 
     symbols = client.get("/api/symbols").json()
     assert symbols["symbols"] == ["AAPL", "MSFT"]
@@ -425,8 +447,11 @@ def test_symbols_and_bars_from_the_curated_table(
     aapl, msft = body["series"]["AAPL"], body["series"]["MSFT"]
     assert len(aapl["t"]) == 10  # (15:19, 15:29]
     assert aapl["t"][-1] == int(datetime(2026, 11, 24, 15, 29, tzinfo=UTC).timestamp())
-    assert aapl["close"][-1] == pytest.approx(190.0 + 29 * 0.5)
-    assert aapl["volume"][-1] == 1029
+    # The merged 15:29 bar: open from the earliest trade, close from the latest, volume and count summed.
+    assert aapl["open"][-1] == pytest.approx(190.0 + 29 * 0.5 - 0.2)
+    assert aapl["close"][-1] == pytest.approx(199.0)
+    assert aapl["high"][-1] == pytest.approx(205.0)
+    assert aapl["volume"][-1] == 1029 + 100
     assert msft["t"] == []  # MSFT's bars end at 15:19, outside (15:19, 15:29]
     assert body["rows"] == 10
 
