@@ -1,0 +1,139 @@
+"""Ingest DAG: every interval, the Kafka messages of [data_interval_start, data_interval_end) to S3."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
+
+from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS
+from market_pipeline.settings import load_settings
+
+settings = load_settings()
+RAW_TICKS = Asset(name="stock_market_raw_ticks", uri=f"s3://{settings.bucket}/{settings.raw_prefix}")
+
+DOC = f"""
+# Stock market: ingest
+
+**Schedule:** every {settings.interval_minutes} minutes, `CronDataIntervalTimetable("{settings.interval_cron}", timezone="UTC")`
+(`PIPELINE_INTERVAL_MINUTES`, shared with the catalog DAG); catchup off, at most 2 runs at once.
+
+The run for `[data_interval_start, data_interval_end)` reads **exactly** the messages of topic `{settings.topic}` whose
+broker timestamp (LogAppendTime) lies in that interval, on every partition, and writes them to
+`s3://{settings.bucket}/`:
+
+| what | where |
+|---|---|
+| ticks (Parquet, zstd, fixed schema) | `{settings.raw_prefix}dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet` (dt/hour from the tick's event_time) |
+| bad messages with raw bytes, partition, offset, broker time, reason | `{settings.dlq_prefix}dt=YYYY-MM-DD/<topic>+<partition>+<first>+<last>.parquet` |
+| the window's manifest, written **last** | `{settings.manifest_prefix}<data_interval_end, e.g. 2026-11-25T10:05:00Z>.json` |
+
+Then the window's end offsets are committed for consumer group `{settings.consumer_group}` (lag shows in
+Kafka tools; a backfill never moves the group backwards), and the Asset `stock_market_raw_ticks`
+(`{RAW_TICKS.uri}`) gets an event whose extra holds the window's counts.
+
+**Exactly once.** Object keys come only from data (topic, partition, offsets, event hour) and the bytes
+carry no wall-clock time, so a retry, a clear or a backfill overwrites the same objects with the same
+bytes. A failure before the manifest leaves no manifest; the retry completes the window.
+
+**When it fails on purpose.** The window is still open (its end + `grace_seconds` is in the future and not
+every partition has a later message); Kafka does not answer (bounded timeouts); the window is older than
+the topic's retention (messages were deleted; never an empty success); the share of bad messages is
+above `max_bad_share` (everything is written first, then the run fails without retrying, so someone
+looks at `{settings.dlq_prefix}`).
+
+**Params**
+- `grace_seconds`: how long after the interval end to wait for stragglers when a partition has no later message.
+- `max_bad_share`: the share of dead-lettered messages above which the run fails (after writing).
+- `chunk_size`: Kafka offsets per partition per object; bounds memory. Changing it and rerunning a window
+  replaces that window's objects (old keys inside the window's offsets are deleted).
+
+**Backfill / rerun.** Clear a run (or a range of runs) in the UI, or
+`airflow backfill create --dag-id stock_market_ingest --from-date 2026-11-25T09:00 --to-date 2026-11-25T10:00 --reprocess-behavior completed`.
+Each window is rewritten identically. Windows older than the topic's retention fail clearly.
+"""
+
+with DAG(
+    dag_id="stock_market_ingest",
+    description="Kafka -> S3 Parquet, one exactly-once micro-batch per data interval",
+    doc_md=DOC,
+    schedule=CronDataIntervalTimetable(settings.interval_cron, timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=2,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "ingest"],
+    params={
+        "grace_seconds": Param(
+            30,
+            type="integer",
+            minimum=0,
+            maximum=600,
+            description="Seconds after the interval end to wait for late appends when a partition has no later message.",
+        ),
+        "max_bad_share": Param(
+            0.01,
+            type="number",
+            minimum=0,
+            maximum=1,
+            description="Fail the run (after writing everything) when more than this share of messages is dead-lettered.",
+        ),
+        "chunk_size": Param(
+            100_000,
+            type="integer",
+            minimum=1_000,
+            maximum=200_000,
+            description="Kafka offsets per partition per Parquet object; bounds memory (about 1 GB at 100,000).",
+        ),
+    },
+) as dag:
+
+    @task(outlets=[RAW_TICKS], execution_timeout=timedelta(minutes=30))
+    def ingest_window(
+        params: dict | None = None,
+        data_interval_start: datetime | None = None,
+        data_interval_end: datetime | None = None,
+        outlet_events=None,
+    ) -> dict:
+        """Ingest the run's data interval; the summary is the XCom and the asset event's extra."""
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from market_pipeline.airflow_kafka import WindowConsumerHook
+        from market_pipeline.ingest import BadShareExceededError, IngestOptions
+        from market_pipeline.ingest import ingest_window as run_window
+        from market_pipeline.kafka_window import WindowExpiredError
+
+        assert params is not None and outlet_events is not None
+        if data_interval_start is None or data_interval_end is None or data_interval_start >= data_interval_end:
+            raise AirflowFailException(
+                "this run has no data interval; trigger it with a logical date (each run owns one interval)"
+            )
+        options = IngestOptions(
+            grace_seconds=params["grace_seconds"],
+            max_bad_share=params["max_bad_share"],
+            chunk_size=params["chunk_size"],
+        )
+        consumer = WindowConsumerHook(
+            topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, fallback_group_id=settings.consumer_group
+        ).get_window_consumer()
+        try:
+            result = run_window(
+                consumer,
+                S3Hook(aws_conn_id=settings.aws_conn_id).get_conn(),
+                bucket=settings.bucket,
+                table=settings.table,
+                topic=settings.topic,
+                window_start=data_interval_start,
+                window_end=data_interval_end,
+                options=options,
+            )
+        except (BadShareExceededError, WindowExpiredError) as exc:
+            raise AirflowFailException(str(exc)) from exc  # a retry would do the same again
+        finally:
+            consumer.close()
+        summary = result.to_dict()
+        outlet_events[RAW_TICKS].extra = summary
+        return summary
+
+    ingest_window()

@@ -1,0 +1,231 @@
+"""Per-window manifests: what a window consumed (offsets, counts) and wrote (keys, sizes, rows).
+
+Why: the manifest is the window's commit record. It is written last, after every data and dead-letter
+object, so its presence means the window is complete; the catalog DAG reconciles Athena counts against
+it and the UI lists the latest windows from it. Its content is derived from data only (no run ids, no
+wall-clock time), so a rerun writes the same bytes.
+
+Key: ``_manifests/<table>/<window end, e.g. 2026-11-25T10:05:00Z>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+MANIFEST_VERSION = 1
+
+
+def format_instant(moment: datetime) -> str:
+    """ISO-8601 UTC with a Z; milliseconds only when not whole seconds (e.g. 2026-11-25T10:05:00Z)."""
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def parse_instant(text: str) -> datetime:
+    """Inverse of format_instant."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def manifest_prefix(table: str) -> str:
+    return f"_manifests/{table}/"
+
+
+def manifest_key(table: str, window_end: datetime) -> str:
+    return f"{manifest_prefix(table)}{format_instant(window_end)}.json"
+
+
+@dataclass(frozen=True)
+class PartitionSummary:
+    """One partition's share of the window: offsets [start_offset, end_offset) and where they went."""
+
+    partition: int
+    start_offset: int
+    end_offset: int
+    messages: int
+    rows: int
+    dlq: int
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    """One object the window wrote. `kind` is "data" (raw/) or "dlq"."""
+
+    key: str
+    kind: str
+    partition: int
+    first_offset: int
+    last_offset: int
+    rows: int
+    bytes: int
+    dt: str
+    hour: int | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything a window consumed and wrote; `status` is "ok" or "bad_share_exceeded"."""
+
+    table: str
+    topic: str
+    window_start: datetime
+    window_end: datetime
+    schema_version: int
+    partitions: tuple[PartitionSummary, ...]
+    objects: tuple[ObjectEntry, ...]
+    status: str = "ok"
+    max_bad_share: float | None = None
+    manifest_version: int = MANIFEST_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def messages_in(self) -> int:
+        return sum(p.messages for p in self.partitions)
+
+    @property
+    def rows_out(self) -> int:
+        return sum(p.rows for p in self.partitions)
+
+    @property
+    def dlq_count(self) -> int:
+        return sum(p.dlq for p in self.partitions)
+
+    @property
+    def data_objects(self) -> tuple[ObjectEntry, ...]:
+        return tuple(o for o in self.objects if o.kind == "data")
+
+    @property
+    def dlq_objects(self) -> tuple[ObjectEntry, ...]:
+        return tuple(o for o in self.objects if o.kind == "dlq")
+
+    @property
+    def key(self) -> str:
+        return manifest_key(self.table, self.window_end)
+
+    def rows_by_partition(self) -> dict[tuple[str, int], int]:
+        """Rows per Hive partition (dt, hour): what Athena should count for this window."""
+        counts: dict[tuple[str, int], int] = {}
+        for obj in self.data_objects:
+            assert obj.hour is not None
+            counts[(obj.dt, obj.hour)] = counts.get((obj.dt, obj.hour), 0) + obj.rows
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "manifest_version": self.manifest_version,
+            "table": self.table,
+            "topic": self.topic,
+            "window_start": format_instant(self.window_start),
+            "window_end": format_instant(self.window_end),
+            "schema_version": self.schema_version,
+            "status": self.status,
+            "max_bad_share": self.max_bad_share,
+            "messages_in": self.messages_in,
+            "rows_out": self.rows_out,
+            "dlq_count": self.dlq_count,
+            "partitions": [asdict(p) for p in self.partitions],
+            "objects": [asdict(o) for o in self.objects],
+            "extra": self.extra,
+        }
+
+    def to_json(self) -> bytes:
+        """Canonical JSON (sorted keys), so equal manifests are equal bytes."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=1).encode()
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Manifest:
+        return cls(
+            table=doc["table"],
+            topic=doc["topic"],
+            window_start=parse_instant(doc["window_start"]),
+            window_end=parse_instant(doc["window_end"]),
+            schema_version=doc["schema_version"],
+            partitions=tuple(PartitionSummary(**p) for p in doc["partitions"]),
+            objects=tuple(ObjectEntry(**o) for o in doc["objects"]),
+            status=doc.get("status", "ok"),
+            max_bad_share=doc.get("max_bad_share"),
+            manifest_version=doc.get("manifest_version", MANIFEST_VERSION),
+            extra=doc.get("extra", {}),
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Manifest:
+        return cls.from_dict(json.loads(data))
+
+
+def write_manifest(s3: Any, bucket: str, manifest: Manifest) -> str:
+    """Write (overwrite) the manifest; call it only after every object of the window is written."""
+    key = manifest.key
+    s3.put_object(Bucket=bucket, Key=key, Body=manifest.to_json(), ContentType="application/json")
+    return key
+
+
+def read_manifest(s3: Any, bucket: str, key: str) -> Manifest | None:
+    """The manifest at `key`, or None if there is none."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except s3.exceptions.NoSuchKey:
+        return None
+    except Exception as exc:  # some S3 implementations answer 404 without the NoSuchKey code
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return Manifest.from_json(response["Body"].read())
+
+
+def manifest_keys(s3: Any, bucket: str, table: str) -> list[str]:
+    """All manifest keys of a table, oldest window end first."""
+    prefix = manifest_prefix(table)
+    keys: list[str] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if token:
+            kwargs["ContinuationToken"] = token
+        page = s3.list_objects_v2(**kwargs)
+        keys.extend(item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(".json"))
+        if not page.get("IsTruncated"):
+            break
+        token = page["NextContinuationToken"]
+    return sorted(keys, key=lambda k: parse_instant(k[len(prefix) : -len(".json")]))
+
+
+def list_manifests(
+    s3: Any,
+    bucket: str,
+    table: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Manifest]:
+    """Manifests of the windows inside [start, end) (window_start >= start, window_end <= end).
+
+    This is what the catalog DAG reconciles against for its data interval: with 5-minute ingest
+    windows, the interval [00:00, 01:00) holds twelve manifests when ingest is complete.
+    """
+    prefix = manifest_prefix(table)
+    manifests = []
+    for key in manifest_keys(s3, bucket, table):
+        window_end = parse_instant(key[len(prefix) : -len(".json")])
+        if end is not None and window_end > end:
+            continue
+        if start is not None and window_end <= start:
+            continue
+        manifest = read_manifest(s3, bucket, key)
+        if manifest is None:
+            continue
+        if start is not None and manifest.window_start < start:
+            continue
+        manifests.append(manifest)
+    return manifests
+
+
+def latest_manifests(s3: Any, bucket: str, table: str, limit: int = 10) -> list[Manifest]:
+    """The `limit` most recent windows, newest first (for a UI page)."""
+    keys = manifest_keys(s3, bucket, table)[-limit:] if limit > 0 else []
+    found = (read_manifest(s3, bucket, key) for key in reversed(keys))
+    return [m for m in found if m is not None]
