@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -225,6 +226,7 @@ def airflow_stack(kafka_bootstrap, aws_endpoint) -> Iterator[AirflowStack]:
     home = STATE_DIR / "test-stack-airflow"
     cfg = StackConfig(airflow_home_dir=home)
     airflow.stop(cfg)  # a stack left over by an interrupted session
+    shutil.rmtree(home, ignore_errors=True)  # and its runs: every session starts from a fresh DB
     airflow.prepare(cfg, extra_env=env)
     try:
         airflow.start(cfg, extra_env=env)

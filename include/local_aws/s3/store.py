@@ -15,6 +15,14 @@ Bodies are named by a random id rather than ``<bucket>/<key>`` because S3 keys a
 ``a`` and ``a/b`` can both exist, keys may end in ``/`` or contain ``..``, and versioned buckets
 keep several bodies per key.
 
+ETags: moto computes a key's ETag lazily by seeking its body buffer to 0 and reading it, without
+a lock. Our buffer's position is shared by every thread that touches the key, and the after-write
+:func:`flush` of *another* request may write this key's sidecar (reading ``key.etag``) while
+moto is still building the PUT response (also reading ``key.etag``); one reader then starts where
+the other stopped, hashes no bytes and caches ``d41d8cd9...`` (the MD5 of ``b""``) for good. So
+:func:`_install_etag` computes the MD5 from the bytes as they are written and, for the rare key
+without one, hashes the body through a private file handle under the key's lock.
+
 Lifecycle: a body file lives as long as its ``FakeKey``. When moto drops a key (overwrite,
 delete, aborted upload) the key is disposed or garbage-collected and :class:`DiskBuffer` removes
 both files. On shutdown deletion is switched off first, then :func:`reconcile` removes anything
@@ -32,11 +40,13 @@ import os
 import tempfile
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from moto.s3 import models as s3_models
 from moto.s3.models import FakeBucket, FakeKey, S3Backend, s3_backends
+from moto.utilities.utils import md5_hash
 
 from local_aws import persistence
 
@@ -47,6 +57,7 @@ _lock = threading.RLock()
 _dirty: set[int] = set()
 _dirty_keys: dict[int, FakeKey] = {}
 _seq = itertools.count(int(dt.datetime.now(dt.UTC).timestamp() * 1_000_000))
+_CHUNK = 16 * 1024 * 1024
 
 
 class _Store:
@@ -60,12 +71,19 @@ STORE = _Store()
 
 
 class DiskBuffer:
-    """File-like body of one S3 object, kept in a file; no descriptor stays open between calls."""
+    """File-like body of one S3 object, kept in a file; no descriptor stays open between calls.
+
+    The seek/read position is shared by all threads, like any file object's: callers that seek
+    and read must hold the key's lock (moto's ``value`` getter does), or use :meth:`chunks`,
+    which reads through its own handle.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._pos = 0
         self.closed = False
+        # orders sidecar writes for this object and its deletion (a per-object lock, not global)
+        self.sidecar_lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             path.touch()
@@ -105,17 +123,24 @@ class DiskBuffer:
         os.truncate(self.path, size)
         return size
 
+    def chunks(self, size: int = _CHUNK) -> Iterator[bytes]:
+        """The whole body, in blocks, through a private handle (leaves the shared position alone)."""
+        with self.path.open("rb") as fh:
+            while block := fh.read(size):
+                yield block
+
     def flush(self) -> None:
         """Nothing buffered: every write goes straight to the file."""
 
     def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        if STORE.deleting:
-            for path in (self.path, self.sidecar):
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+        with self.sidecar_lock:
+            if self.closed:
+                return
+            self.closed = True
+            if STORE.deleting:
+                for path in (self.path, self.sidecar):
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
 
 
 class LazyBody:
@@ -218,14 +243,18 @@ def _key_record(s3: S3Backend, key: FakeKey) -> dict[str, Any]:
 
 def _write_sidecar(s3: S3Backend, key: FakeKey) -> None:
     buf = key._value_buffer
-    if not isinstance(buf, DiskBuffer) or buf.closed or key.disposed:
+    if not isinstance(buf, DiskBuffer):
         return
-    if not _is_live(s3, key):
-        return
-    record = _key_record(s3, key)
-    tmp = buf.sidecar.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, default=str))
-    os.replace(tmp, buf.sidecar)
+    # Two flushes can hold the same key (it was marked again while the first one wrote): the
+    # per-object lock keeps them from sharing the temp file and lets the later record win;
+    # it also keeps a sidecar from reappearing after close() deleted the object.
+    with buf.sidecar_lock:
+        if buf.closed or key.disposed or not _is_live(s3, key):
+            return
+        record = _key_record(s3, key)
+        tmp = buf.sidecar.with_suffix(f".json.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(record, default=str))
+        os.replace(tmp, buf.sidecar)
 
 
 def _is_live(s3: S3Backend, key: FakeKey) -> bool:
@@ -344,6 +373,8 @@ def _adopt_key(s3: S3Backend, bucket: FakeBucket, record: dict[str, Any], body: 
     key._value_buffer.close()
     key._value_buffer = DiskBuffer(body)
     key.contentsize = body.stat().st_size
+    if not record.get("etag"):
+        key._etag = None  # the b"" placeholder's MD5: hash the real body on first use instead
     key.last_modified = dt.datetime.fromisoformat(record["last_modified"])
     key.checksum_algorithm = record.get("checksum_algorithm")
     key.website_redirect_location = record.get("website_redirect_location")
@@ -448,7 +479,8 @@ def install(root: Path, account_id: str) -> None:
 
         def wrapper(self: S3Backend, *args: Any, **kwargs: Any) -> Any:
             result = original(self, *args, **kwargs)
-            STORE.buckets_dirty = True
+            with _lock:  # flush() reads and clears the flag under the same lock
+                STORE.buckets_dirty = True
             return result
 
         setattr(S3Backend, name, wrapper)
@@ -456,8 +488,57 @@ def install(root: Path, account_id: str) -> None:
     for name in ("create_bucket", "delete_bucket", "put_bucket_versioning"):
         mark_buckets_after(name)
 
+    _install_etag()
     _install_ranged_get()
     persistence.register_state_hook("s3", dump=_dump_buckets, load=_load_buckets)
+
+
+def _buffer_md5(key: FakeKey) -> str:
+    """MD5 of ``key``'s body. Caller holds ``key.lock`` (when the key has one yet)."""
+    digest = md5_hash()
+    buf = key._value_buffer
+    if isinstance(buf, DiskBuffer):
+        for block in buf.chunks():
+            digest.update(block)
+    else:  # moto's own temp file: shared position, guarded by the key's lock like ``value``
+        buf.seek(0)
+        while block := buf.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _install_etag() -> None:
+    """Make ``FakeKey.etag`` always the MD5 of the stored bytes (or the multipart ``<md5>-N``).
+
+    * The ``value`` setter hashes the bytes it is given, so a PUT's ETag exists before the key is
+      visible to any other thread and is never computed from the shared buffer position.
+      During ``__init__``/``__setstate__`` (no ``lock`` attribute yet) an ETag passed in by
+      moto - the ``-N`` ETag of a completed multipart upload, a restored sidecar's ETag, a
+      pickled key's ETag - is kept; assigning ``value`` later replaces the ETag, since the
+      bytes changed.
+    * The ``etag`` getter, for a key that still has none, hashes once under the key's lock.
+    """
+    value_property = FakeKey.value
+
+    def set_value(self: FakeKey, new_value: bytes) -> None:
+        if isinstance(new_value, str):
+            new_value = new_value.encode("utf-8")
+        value_property.fset(self, new_value)  # type: ignore[attr-defined]
+        if self._etag is None or "lock" in self.__dict__:
+            self._etag = md5_hash(new_value).hexdigest()
+
+    def etag(self: FakeKey) -> str:
+        value = self._etag
+        if value is None:
+            lock = self.__dict__.get("lock")
+            with lock if lock is not None else contextlib.nullcontext():
+                if self._etag is None:
+                    self._etag = _buffer_md5(self)
+                value = self._etag
+        return f'"{value}"'
+
+    FakeKey.value = property(value_property.fget, set_value)  # type: ignore[method-assign,assignment]
+    FakeKey.etag = property(etag)  # type: ignore[method-assign,assignment]
 
 
 def _install_ranged_get() -> None:

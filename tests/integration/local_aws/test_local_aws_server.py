@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from tests.integration.local_aws.conftest import EndpointProcess, make_world
+from tests.integration.local_aws.conftest import EndpointProcess, make_world, wait_until
 from tests.integration.local_aws.la_helpers import crawl, parquet_bytes, partition_values, ticks
 
 
@@ -79,6 +80,83 @@ def test_big_object_is_stored_on_disk(
     ]
     assert len(mine) == 1
     assert mine[0][1].with_suffix(".bin").stat().st_size == size
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def test_concurrent_puts_report_the_md5_of_their_bytes(
+    local_aws_process: EndpointProcess, aws_client: Callable[..., Any], unique_name: str
+) -> None:
+    """Regression: concurrent PutObjects sometimes got, and kept, the ETag of b"" (d41d8cd9...).
+
+    One request's after-write flush wrote another request's sidecar (reading ``key.etag``) while
+    moto built that request's response (also reading ``key.etag``); both seek/read the same body
+    buffer, so one of them hashed nothing and cached the empty-body MD5.
+    """
+    s3 = aws_client("s3")  # one client shared by all threads, as boto3 allows
+    bucket = unique_name.replace("_", "-")
+    s3.create_bucket(Bucket=bucket)
+    bodies = {f"obj/{i:04d}.bin": hashlib.sha256(f"{i}".encode()).digest() * 6400 for i in range(200)}  # 200 KB
+    part_size = 5 * 1024 * 1024  # S3's minimum for every part but the last
+    uploads = {f"multi/{i}.bin": [bytes([i]) * part_size, bytes([i + 100]) * 1024] for i in range(4)}
+
+    def put(key: str) -> tuple[str, str]:
+        return key, s3.put_object(Bucket=bucket, Key=key, Body=bodies[key])["ETag"].strip('"')
+
+    def put_multipart(key: str) -> tuple[str, str]:
+        upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        parts = [
+            {
+                "PartNumber": n,
+                "ETag": s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n, Body=b)["ETag"],
+            }
+            for n, b in enumerate(uploads[key], start=1)
+        ]
+        done = s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
+        return key, done["ETag"].strip('"')
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        multipart_futures = [pool.submit(put_multipart, key) for key in uploads]
+        put_etags = dict(pool.map(put, bodies))
+        put_etags.update(f.result() for f in multipart_futures)
+
+    expected = {key: _md5(body) for key, body in bodies.items()}
+    for key, parts in uploads.items():  # multipart ETag: MD5 of the parts' binary MD5s, then "-<parts>"
+        expected[key] = f"{_md5(b''.join(hashlib.md5(p, usedforsecurity=False).digest() for p in parts))}-{len(parts)}"
+    all_bodies = {**bodies, **{key: b"".join(parts) for key, parts in uploads.items()}}
+
+    assert put_etags == expected
+    listed = {
+        obj["Key"]: obj["ETag"].strip('"')
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for obj in page.get("Contents", [])
+    }
+    assert listed == expected
+    for key, body in all_bodies.items():
+        assert s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"') == expected[key], key
+        got = s3.get_object(Bucket=bucket, Key=key)
+        assert got["ETag"].strip('"') == expected[key], key
+        assert got["Body"].read() == body, key
+
+    # the sidecars (what a restart restores) carry the same ETags
+    objects_dir = local_aws_process.state_dir / "s3" / "objects"
+
+    def persisted() -> dict[str, str] | None:
+        found = {}
+        for sidecar in objects_dir.glob("*/*.json"):
+            try:
+                record = json.loads(sidecar.read_text())
+            except (OSError, ValueError):
+                return None  # being replaced right now
+            if record["bucket"] == bucket:
+                found[record["key"]] = record["etag"]
+        return found if len(found) == len(expected) else None
+
+    assert wait_until(persisted, timeout=10, what="a sidecar per object") == expected
 
 
 def _populate(client: Callable[[str], Any]) -> dict[str, Any]:
