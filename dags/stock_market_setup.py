@@ -6,12 +6,13 @@ from datetime import datetime
 
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
 from airflow.providers.apache.kafka.hooks.client import KafkaAdminClientHook
 from airflow.sdk import DAG, Param, chain, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from market_pipeline import lake
+from market_pipeline import catalog, lake
 from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS
 from market_pipeline.settings import load_settings
 from market_pipeline.topic import TopicConflictError, TopicSpec, ensure_topic, pipeline_topic_configs
@@ -31,6 +32,7 @@ create-or-update, and a second run changes nothing.
 | `ensure_glue_database` | Glue database `{settings.glue_database}` |
 | `ensure_crawler` | Glue crawler `{settings.crawler}` over `{settings.crawler_target}` only; partitions inherit the table schema, compatible schemas combine |
 | `ensure_athena_workgroup` | Athena workgroup `{settings.athena_workgroup}`, results in `{settings.athena_output}` |
+| `create_raw_table` | the raw table `{settings.glue_database}.{settings.table}`, declared from the fixed Parquet schema (`CREATE EXTERNAL TABLE IF NOT EXISTS`), so it exists before the first crawl |
 
 **Schedule:** none; trigger it once (`make up` does) and again after changing a Param.
 
@@ -48,6 +50,8 @@ with DAG(
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=[*TAGS, "setup"],
+    template_searchpath=[str(catalog.SQL_DIR)],
+    user_defined_macros={"lake": catalog.LakeSql.from_settings(settings)},
     params={
         "partitions": Param(
             settings.topic_partitions,
@@ -111,10 +115,20 @@ with DAG(
     def ensure_athena_workgroup() -> str:
         return lake.ensure_workgroup(AthenaHook(aws_conn_id=settings.aws_conn_id).get_conn(), settings)
 
+    create_raw_table = AthenaOperator(
+        task_id="create_raw_table",
+        query="create_raw_table.sql",
+        workgroup=settings.athena_workgroup,
+        database=settings.glue_database,
+        aws_conn_id=settings.aws_conn_id,
+        sleep_time=2,
+    )
+
     chain(
         ensure_topic_task.override(task_id="ensure_topic")(),
         create_bucket,
         ensure_glue_database(),
         ensure_crawler(),
         ensure_athena_workgroup(),
+        create_raw_table,
     )

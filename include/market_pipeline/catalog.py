@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from market_pipeline.manifest import list_manifests
+from market_pipeline.schema import hive_columns
 from market_pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class LakeSql:
     bars_table: str
     bucket: str
     bars_prefix: str
+    raw_prefix: str
 
     @classmethod
     def from_settings(cls, settings: PipelineSettings) -> LakeSql:
@@ -53,7 +55,12 @@ class LakeSql:
             bars_table=checked_identifier(settings.bars_table),
             bucket=settings.bucket,
             bars_prefix=settings.curated_prefix,
+            raw_prefix=settings.raw_prefix,
         )
+
+    @staticmethod
+    def raw_columns() -> list[tuple[str, str]]:
+        return hive_columns()
 
     def qualified(self, table: str) -> str:
         return f"{self.database}.{checked_identifier(table)}"

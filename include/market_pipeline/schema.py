@@ -57,3 +57,24 @@ RAW_TABLE_SCHEMA = pa.schema(
 
 # Hive partition keys of the raw table, derived from the tick's own event_time (UTC).
 PARTITION_KEYS = ("dt", "hour")
+
+
+def hive_columns(schema: pa.Schema = RAW_TABLE_SCHEMA) -> list[tuple[str, str]]:
+    """(name, Hive type) of each column, as Glue and Athena DDL spell them."""
+    out = []
+    for field in schema:
+        t = field.type
+        if pa.types.is_int32(t):
+            hive = "int"
+        elif pa.types.is_int64(t):
+            hive = "bigint"
+        elif pa.types.is_float64(t):
+            hive = "double"
+        elif pa.types.is_string(t):
+            hive = "string"
+        elif pa.types.is_timestamp(t):
+            hive = "timestamp"
+        else:
+            raise TypeError(f"no Hive type for column {field.name} ({t})")
+        out.append((field.name, hive))
+    return out

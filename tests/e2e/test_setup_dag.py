@@ -48,6 +48,13 @@ def test_setup_creates_everything_and_rerun_changes_nothing(
         f"s3://{pipeline_names['PIPELINE_BUCKET']}/athena-results/"
     )
 
+    from market_pipeline.schema import hive_columns
+
+    raw = glue.get_table(DatabaseName=pipeline_names["PIPELINE_GLUE_DATABASE"], Name="ticks")["Table"]
+    assert [(c["Name"], c["Type"]) for c in raw["StorageDescriptor"]["Columns"]] == hive_columns()
+    assert [k["Name"] for k in raw["PartitionKeys"]] == ["dt", "hour"]
+    assert raw["StorageDescriptor"]["Location"].rstrip("/") == f"s3://{pipeline_names['PIPELINE_BUCKET']}/raw/ticks"
+
     second = _load_setup_dag().test()
     assert second.state == "success"
     results = _task_results(second)
