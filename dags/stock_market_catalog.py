@@ -216,6 +216,9 @@ with DAG(
         return report
 
     summary = interval_manifests()
+    report = write_validation_report()
+    # The report waits for every gate (all_done), not only for the bars branch that a failed gate skips.
+    [check_row_count, *zero_checks] >> report
     chain(
         wait_for_ingest,
         crawl_raw,
@@ -227,5 +230,5 @@ with DAG(
         clear_bars,
         build_bars,
         check_bars_match_pandas(),
-        write_validation_report(),
+        report,
     )

@@ -252,6 +252,9 @@ def _transform(node: exp.Expression, date_columns: set[str]) -> exp.Expression:
             return exp.func("strftime", args[0], exp.Literal.string(joda_to_strftime(args[1].this)))
         if name == "parse_datetime" and len(args) == 2 and isinstance(args[1], exp.Literal):
             return exp.func("strptime", args[0], exp.Literal.string(joda_to_strftime(args[1].this)))
+    if isinstance(node, exp.CountIf):
+        # Trino's count_if over no rows is 0; DuckDB's COUNT_IF is NULL there.
+        return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=node.this.copy()))
     if isinstance(node, exp.Format):  # Trino format() is printf-style; DuckDB's format() is fmt-style
         return exp.func("printf", node.this, *node.expressions)
     if isinstance(node, exp.ParseDatetime):

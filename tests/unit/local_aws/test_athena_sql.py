@@ -159,3 +159,12 @@ def test_value_rendering_like_athena() -> None:
     assert athena_type("DECIMAL(10,2)") == ("decimal", 10, 2)
     assert athena_type("VARCHAR[]")[0] == "array"
     assert athena_type("STRUCT(a INTEGER)")[0] == "row"
+
+
+def test_count_if_over_no_rows_is_zero_as_in_trino() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    query = athena_sql.translate_text("SELECT count_if(x > 1) FROM t")
+    assert con.execute(query).fetchall() == [(0,)]
+    con.execute("INSERT INTO t VALUES (1), (2), (3)")
+    assert con.execute(query).fetchall() == [(2,)]
