@@ -17,12 +17,12 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, tas
 from airflow.sdk.exceptions import AirflowFailException
 
 from market_pipeline import catalog, validation
-from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS
+from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS, raw_ticks_asset_uri
 from market_pipeline.settings import load_settings
 
 settings = load_settings()
 lake = catalog.LakeSql.from_settings(settings)
-RAW_TICKS = Asset(name="stock_market_raw_ticks", uri=f"s3://{settings.bucket}/{settings.raw_prefix}")
+RAW_TICKS = Asset(raw_ticks_asset_uri(settings.bucket, settings.raw_prefix))
 
 # Each gate is a common.sql check on Athena whose query returns one number; 0 means "no bad rows".
 ZERO_CHECKS = [
@@ -67,7 +67,7 @@ For every ingest interval (5 minutes unless `PIPELINE_INTERVAL_MINUTES` says oth
 
 **Schedule:** the same 5-minute data intervals as `stock_market_ingest`
 (`CronDataIntervalTimetable("*/5 * * * *")`); it follows ingest by waiting for its manifest, and the
-ingest task's outlet Asset `stock_market_raw_ticks` is this DAG's inlet (lineage).
+ingest task's outlet Asset `{RAW_TICKS.uri}` is this DAG's inlet (lineage).
 
 **Params:** `freshness_minutes` (how old the newest tick of an interval may be, relative to the
 interval start) and `bars_rel_tolerance` (relative tolerance of the pandas cross-check).

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
 
-from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS
+from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS, raw_ticks_asset_uri
 from market_pipeline.settings import load_settings
 
 settings = load_settings()
-RAW_TICKS = Asset(name="stock_market_raw_ticks", uri=f"s3://{settings.bucket}/{settings.raw_prefix}")
+RAW_TICKS = Asset(raw_ticks_asset_uri(settings.bucket, settings.raw_prefix))
 
 DOC = f"""
 # Stock market: ingest
@@ -29,8 +29,8 @@ broker timestamp (LogAppendTime) lies in that interval, on every partition, and 
 | the window's manifest, written **last** | `{settings.manifest_prefix}<data_interval_end, e.g. 2026-11-25T10:05:00Z>.json` |
 
 Then the window's end offsets are committed for consumer group `{settings.consumer_group}` (lag shows in
-Kafka tools; a backfill never moves the group backwards), and the Asset `stock_market_raw_ticks`
-(`{RAW_TICKS.uri}`) gets an event whose extra holds the window's counts.
+Kafka tools; a backfill never moves the group backwards), and the raw-table Asset
+`{RAW_TICKS.uri}` gets an event whose extra holds the window's counts.
 
 **Exactly once.** Object keys come only from data (topic, partition, offsets, event hour) and the bytes
 carry no wall-clock time, so a retry, a clear or a backfill overwrites the same objects with the same
@@ -115,7 +115,7 @@ with DAG(
             chunk_size=params["chunk_size"],
         )
         consumer = WindowConsumerHook(
-            topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, fallback_group_id=settings.consumer_group
+            topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, group_id=settings.consumer_group
         ).get_window_consumer()
         try:
             result = run_window(

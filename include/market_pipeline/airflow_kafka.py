@@ -18,12 +18,12 @@ from market_pipeline.kafka_window import window_consumer_config
 class WindowConsumerHook(KafkaConsumerHook):
     """KafkaConsumerHook whose consumer is set up for exact window reads (see kafka_window)."""
 
-    def __init__(self, topics: list[str], kafka_config_id: str, fallback_group_id: str | None = None) -> None:
+    def __init__(self, topics: list[str], kafka_config_id: str, group_id: str | None = None) -> None:
         super().__init__(topics=topics, kafka_config_id=kafka_config_id)
-        self.fallback_group_id = fallback_group_id
+        self.group_id = group_id
 
     def _get_client(self, config: dict[str, Any]) -> Any:
-        return super()._get_client(window_consumer_config(config, self.fallback_group_id))
+        return super()._get_client(window_consumer_config(config, self.group_id))
 
     def get_window_consumer(self) -> Any:
         """An unsubscribed consumer: the window reader assigns partitions and offsets itself."""

@@ -20,3 +20,12 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=5),
 }
+
+
+def raw_ticks_asset_uri(bucket: str, raw_prefix: str) -> str:
+    """The raw table's Asset URI, also its name.
+
+    Airflow identifies an asset by name and URI together: a fixed name with a per-deployment bucket
+    would clash (the second one is marked inactive and its tasks fail), so the URI is the name.
+    """
+    return f"s3://{bucket}/{raw_prefix.rstrip('/')}"  # as Airflow normalises it

@@ -79,9 +79,13 @@ class WindowConsumer(Protocol):
 
 
 def window_consumer_config(base: Mapping[str, Any], group_id: str | None = None) -> dict[str, Any]:
-    """The connection's consumer config with the overrides exact window reads need."""
+    """The connection's consumer config with the overrides exact window reads need.
+
+    `group_id` (the pipeline's PIPELINE_CONSUMER_GROUP) wins over the connection's group.id, so the
+    ingest commits to, and the UI reports lag for, one group whatever the connection says.
+    """
     config = {**dict(base), **WINDOW_CONSUMER_OVERRIDES}
-    if group_id and not config.get("group.id"):
+    if group_id:
         config["group.id"] = group_id
     if not config.get("group.id"):
         raise ValueError("the Kafka consumer config needs a group.id to commit window offsets")

@@ -147,7 +147,13 @@ def create_app(
 
         def compute() -> dict[str, Any]:
             try:
-                rows = fetch_offsets(clients.kafka_admin(), settings.topic, settings.consumer_group, kafka_timeout)
+                rows = fetch_offsets(
+                    clients.kafka_admin(),
+                    settings.topic,
+                    settings.consumer_group,
+                    kafka_timeout,
+                    committed_fn=getattr(clients, "kafka_committed", None),
+                )
             except Exception:
                 reset = getattr(clients, "kafka_failed", None)
                 if reset is not None:

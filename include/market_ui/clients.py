@@ -54,6 +54,8 @@ class HookClients:
     def __init__(self, settings: PipelineSettings) -> None:
         self.settings = settings
         self._kafka = _Lazy(self._make_kafka_admin)
+        self._group_consumer = _Lazy(self._make_group_consumer)
+        self._group_lock = threading.Lock()
         self._s3 = _Lazy(lambda: self._aws_client("s3"))
         self._athena = _Lazy(lambda: self._aws_client("athena"))
 
@@ -62,6 +64,23 @@ class HookClients:
 
         # get_conn is a cached property that builds a confluent AdminClient from the connection's extra.
         return KafkaAdminClientHook(kafka_config_id=self.settings.kafka_conn_id).get_conn
+
+    def _make_group_consumer(self) -> Any:
+        from market_pipeline.airflow_kafka import WindowConsumerHook
+
+        # The ingest task's own consumer config (same group), never subscribed and never committing:
+        # it only reads the group's committed offsets (the AdminClient path can crash librdkafka on a
+        # fresh broker).
+        hook = WindowConsumerHook(
+            topics=[self.settings.topic],
+            kafka_config_id=self.settings.kafka_conn_id,
+            group_id=self.settings.consumer_group,
+        )
+        return hook.get_window_consumer()
+
+    def kafka_committed(self, partitions: list[Any], timeout: float) -> list[Any]:
+        with self._group_lock:  # one request at a time on the shared consumer
+            return self._group_consumer.get().committed(partitions, timeout=timeout)
 
     def _aws_client(self, service: str) -> Any:
         from botocore.config import Config
@@ -80,6 +99,7 @@ class HookClients:
 
     def kafka_failed(self) -> None:
         self._kafka.reset()
+        self._group_consumer.reset()
 
     def s3(self) -> Any:
         return self._s3.get()

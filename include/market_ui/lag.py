@@ -98,9 +98,19 @@ class ThroughputTracker:
         return (n1 - n0) / (t1 - t0)
 
 
-def fetch_offsets(admin: Any, topic: str, group: str, timeout: float = 5.0) -> list[PartitionLag]:
-    """Watermarks and the group's committed offsets through a confluent-kafka AdminClient.
+def fetch_offsets(
+    admin: Any,
+    topic: str,
+    group: str,
+    timeout: float = 5.0,
+    committed_fn: Callable[[list[Any], float], list[Any]] | None = None,
+) -> list[PartitionLag]:
+    """Watermarks (AdminClient) and the group's committed offsets.
 
+    `committed_fn(partitions, timeout)` reads the group's offsets through a consumer of that group
+    (`Consumer.committed`). Prefer it: librdkafka's AdminClient ListConsumerGroupOffsets can crash
+    the whole process (NULL coordinator) while the broker has no __consumer_offsets topic yet, which
+    is the case on a fresh broker before any group committed. Without it, the AdminClient is used.
     Raises RuntimeError with a readable message when the broker or the topic is not there.
     """
     from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
@@ -124,12 +134,19 @@ def fetch_offsets(admin: Any, topic: str, group: str, timeout: float = 5.0) -> l
     try:
         high = {p: info.offset for p, info in offsets(OffsetSpec.latest()).items()}
         low = {p: info.offset for p, info in offsets(OffsetSpec.earliest()).items()}
-        request = [ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in partitions])]
-        result = admin.list_consumer_group_offsets(request, request_timeout=timeout)[group].result(timeout=timeout + 1)
+        wanted = [TopicPartition(topic, p) for p in partitions]
+        if committed_fn is not None:
+            group_offsets = committed_fn(wanted, timeout)
+        else:
+            request = [ConsumerGroupTopicPartitions(group, wanted)]
+            result = admin.list_consumer_group_offsets(request, request_timeout=timeout)[group].result(
+                timeout=timeout + 1
+            )
+            group_offsets = result.topic_partitions
     except KafkaException as exc:
         raise RuntimeError(f"Kafka offsets request failed: {_kafka_reason(exc)}") from exc
     committed: dict[int, int | None] = {}
-    for tp in result.topic_partitions:
+    for tp in group_offsets:
         if tp.topic == topic:
             committed[tp.partition] = tp.offset if tp.offset >= 0 else None
     rows = compute_lag(high, committed, low)

@@ -32,7 +32,8 @@ def test_default_schedule_is_five_minute_data_intervals(monkeypatch):
     assert set(dag.params) == {"grace_seconds", "max_bad_share", "chunk_size"}
     assert all(dag.params.get_param(name).description for name in dag.params)
     (task,) = dag.tasks
-    assert [o.name for o in task.outlets] == ["stock_market_raw_ticks"]
+    assert [o.uri for o in task.outlets] == [o.name for o in task.outlets]
+    assert task.outlets[0].uri.startswith("s3://stock-market-lake/raw/ticks")
 
 
 def test_ingest_dag_run_writes_the_window_and_emits_the_asset_event(
@@ -92,7 +93,9 @@ def test_ingest_dag_run_writes_the_window_and_emits_the_asset_event(
         events = session.scalars(
             select(AssetEvent)
             .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.name == "stock_market_raw_ticks", AssetEvent.source_run_id == dr.run_id)
+            .where(
+                AssetModel.name == dag.get_task("ingest_window").outlets[0].name, AssetEvent.source_run_id == dr.run_id
+            )
         ).all()
     assert len(events) == 1
     assert events[0].extra["rows_out"] == 240 and events[0].extra["manifest_key"] == manifest.key

@@ -69,3 +69,10 @@ def test_window_and_options_validation():
     assert Window(datetime(1970, 1, 1, tzinfo=UTC), datetime(1970, 1, 1, 0, 0, 1, 500, tzinfo=UTC)).end_ms == 1000
     with pytest.raises(ValueError):
         IngestOptions(max_bad_share=2)
+
+
+def test_the_pipeline_group_wins_over_the_connection_group():
+    """Ingest commits to, and the UI reads lag of, PIPELINE_CONSUMER_GROUP whatever the connection says."""
+    config = window_consumer_config({"bootstrap.servers": "x", "group.id": "from_connection"}, group_id="pipeline")
+    assert config["group.id"] == "pipeline"
+    assert window_consumer_config({"bootstrap.servers": "x", "group.id": "c"})["group.id"] == "c"
