@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.processes import port_open
 from tests.support import ROOT, wait_for
 
 STATE_DIR = Path(os.environ.get("STATE_DIR", ROOT / ".state"))
@@ -70,12 +70,6 @@ _set_default_env()
 # ---------------------------------------------------------------------------------------------------
 
 
-def _tcp_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, port)) == 0
-
-
 # ---------------------------------------------------------------------------------------------------
 # Kafka
 # ---------------------------------------------------------------------------------------------------
@@ -84,7 +78,7 @@ def _tcp_open(host: str, port: int) -> bool:
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     host, port = KAFKA_BOOTSTRAP.rsplit(":", 1)
-    if not _tcp_open(host, int(port)):
+    if not port_open(host, int(port)):
         pytest.fail(f"Kafka is not reachable on {KAFKA_BOOTSTRAP}: start it with `make services`")
     return KAFKA_BOOTSTRAP
 
@@ -134,7 +128,7 @@ def kafka_topic(kafka_admin) -> Iterator[Callable[..., str]]:
 def aws_endpoint() -> str:
     host_port = AWS_ENDPOINT.split("://", 1)[1]
     host, port = host_port.rsplit(":", 1)
-    if not _tcp_open(host, int(port)):
+    if not port_open(host, int(port)):
         pytest.fail(f"the local AWS endpoint is not reachable on {AWS_ENDPOINT}: start it with `make services`")
     return AWS_ENDPOINT
 
