@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         "status: show what runs",
     )
     args = parser.parse_args(argv)
-    cfg = StackConfig()
     try:
+        cfg = StackConfig()
         if args.command == "services":
             services.start_services(cfg)
         elif args.command == "up":

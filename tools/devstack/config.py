@@ -8,7 +8,26 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from devstack.processes import StackError
+
+PROJECT_ROOT_ENV = "PIPELINE_PROJECT_ROOT"
+
+
+def project_root() -> Path:
+    """The checkout the stack runs from (its dags/, plugins/ and scripts/).
+
+    devstack is an installed development package, so its own location says nothing about the
+    checkout: ``PIPELINE_PROJECT_ROOT`` names it (the Makefile and scripts/*.sh set it), else the
+    working directory is used when it holds ``dags/``.
+    """
+    explicit = os.environ.get(PROJECT_ROOT_ENV, "").strip()
+    root = Path(explicit or os.getcwd()).resolve()
+    if not (root / "dags").is_dir():
+        raise StackError(
+            f"{root} is not the project checkout (it has no dags/): run from the checkout "
+            f"(make ...) or set {PROJECT_ROOT_ENV} to it"
+        )
+    return root
 
 
 def _env(name: str, default: str) -> str:
@@ -19,8 +38,8 @@ def _env(name: str, default: str) -> str:
 class StackConfig:
     """Where each service listens and keeps its state. Defaults match the README's table."""
 
-    root: Path = ROOT
-    state_dir: Path = field(default_factory=lambda: Path(_env("STATE_DIR", str(ROOT / ".state"))).resolve())
+    root: Path = field(default_factory=project_root)
+    state_dir: Path = field(default_factory=lambda: Path(_env("STATE_DIR", str(project_root() / ".state"))).resolve())
     kafka_host: str = field(default_factory=lambda: _env("KAFKA_HOST", "127.0.0.1"))
     kafka_port: int = field(default_factory=lambda: int(_env("KAFKA_PORT", "9092")))
     aws_host: str = field(default_factory=lambda: _env("LOCAL_AWS_HOST", "127.0.0.1"))
