@@ -23,8 +23,3 @@ class EndpointOptions:
     sync_wait: float
     account_id: str = "123456789012"
     region: str = "us-east-1"
-
-    @property
-    def url(self) -> str:
-        """The base URL clients pass as ``endpoint_url``."""
-        return f"http://{self.host}:{self.port}"

@@ -6,15 +6,8 @@ taking that dict back. The server calls :func:`load_all` at start-up (after ever
 and :func:`save_all` on shutdown; extensions call :func:`mark_dirty` (or :func:`save`) after a
 change so state is also written while running.
 
-Usage from an extension (e.g. ``local_aws.athena``)::
-
-    from local_aws import persistence
-
-    def install(options):
-        persistence.register_state_hook("athena", dump=_dump_workgroups, load=_load_workgroups)
-
-    # after CreateWorkGroup / UpdateWorkGroup / DeleteWorkGroup:
-    persistence.mark_dirty("athena")
+Every service's ``install`` registers the ``dump``/``load`` of its ``persist`` module here, under
+the service's name, and marks it dirty from an after-write hook (``local_aws.hooks``).
 
 Files are written atomically (temp file + rename) as ``<state_dir>/<name>.json``.
 S3 object bodies are NOT stored through this module (see ``local_aws.s3``), only metadata-sized state.
@@ -66,11 +59,6 @@ def configure(state_dir: Path | None) -> None:
     _state_dir = Path(state_dir) if state_dir is not None else None
     if _state_dir is not None:
         _state_dir.mkdir(parents=True, exist_ok=True)
-
-
-def state_dir() -> Path | None:
-    """The configured state directory, or None when running in memory only."""
-    return _state_dir
 
 
 def _path(name: str) -> Path:

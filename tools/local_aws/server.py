@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from local_aws import hooks, persistence
+from local_aws import athena, glue, hooks, persistence, s3
 from local_aws.options import EndpointOptions
 
 log = logging.getLogger("local_aws")
@@ -83,40 +83,19 @@ def build_app() -> LocalAwsApp:
     return LocalAwsApp(DomainDispatcherApplication(create_backend_app))
 
 
-def install_extensions(options: EndpointOptions, with_athena: bool = True) -> None:
-    """Patch moto in-process: S3 disk store, Glue crawler, then Athena (owned by its own package)."""
-    from local_aws import glue, s3
-
+def install_services(options: EndpointOptions, with_athena: bool = True) -> None:
+    """Install each service's extensions the same way, then restore the saved state."""
     persistence.configure(options.state_dir)
-    s3.install(options)
-    hooks.register_after_write(_after_write_s3)
-    glue.install(options)
-    if with_athena:
-        try:
-            from local_aws.athena import install as install_athena
-        except ImportError as exc:
-            raise SystemExit(
-                f"local_aws: cannot import the Athena extension (local_aws.athena.install): {exc}. "
-                "Fix the install, or start with --no-athena to serve moto's stub Athena."
-            ) from exc
-        install_athena(options)
+    services = (s3, glue, athena) if with_athena else (s3, glue)
+    for service in services:
+        service.install(options)
     persistence.load_all()
     persistence.start_flusher()
 
 
-def _after_write_s3(environ: dict[str, Any]) -> None:
-    from local_aws.s3 import store
-
-    store.flush()
-
-
-def shutdown_extensions() -> None:
-    """Stop crawls, then write everything to the state dir."""
-    from local_aws import glue
-    from local_aws.s3 import store
-
-    glue.shutdown()
-    store.shutdown()
+def shutdown_services() -> None:
+    """Stop the services (last installed first: crawls end before S3 reconciles), then save everything."""
+    hooks.run_shutdown()
     persistence.stop_flusher()
 
 
@@ -150,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MOTO_ACCOUNT_ID", options.account_id)
     from werkzeug.serving import make_server
 
-    install_extensions(options, with_athena=not args.no_athena)
+    install_services(options, with_athena=not args.no_athena)
     server = make_server(
         options.host, options.port, build_app(), threaded=True, request_handler=_make_request_handler()
     )
@@ -175,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     server.shutdown()
     thread.join(timeout=10)
-    shutdown_extensions()
+    shutdown_services()
     log.info("state saved; bye" if options.state_dir else "stopped (nothing persisted: no --state-dir)")
     sys.stdout.flush()
     return 0

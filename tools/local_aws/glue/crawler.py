@@ -18,6 +18,8 @@ from typing import Any
 from moto.glue.models import FakeDatabase, FakePartition, FakeTable, GlueBackend
 from moto.s3.models import S3Backend
 
+from local_aws.catalog_types import Column, parquet_storage_descriptor
+from local_aws.glue.crawl_types import CATALOG_LOCK, CrawlCancelled, CrawlOutcome, CrawlSettings
 from local_aws.glue.layout import (
     FileFacts,
     ObjectRef,
@@ -29,16 +31,10 @@ from local_aws.glue.layout import (
     read_facts,
     table_columns,
 )
-from local_aws.glue.schema import Column, merge_columns
-from local_aws.glue.settings import CATALOG_LOCK, CrawlCancelled, CrawlOutcome, CrawlSettings
+from local_aws.glue.schema import merge_columns
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CrawlCancelled", "CrawlOutcome", "CrawlRun", "CrawlSettings"]
-
-INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 FOOTER_WORKERS = 4
 
 
@@ -58,22 +54,6 @@ def _stats(facts: Iterable[FileFacts]) -> dict[str, str]:
         "averageRecordSize": str(size // rows if rows else 0),
         "sizeKey": str(size),
         "compressionType": codecs.pop() if len(codecs) == 1 else "none",
-    }
-
-
-def _storage_descriptor(columns: list[Column], location: str, params: dict[str, str]) -> dict[str, Any]:
-    return {
-        "Columns": [dict(c) for c in columns],
-        "Location": location,
-        "InputFormat": INPUT_FORMAT,
-        "OutputFormat": OUTPUT_FORMAT,
-        "Compressed": False,
-        "NumberOfBuckets": -1,
-        "SerdeInfo": {"SerializationLibrary": SERDE, "Parameters": {"serialization.format": "1"}},
-        "BucketColumns": [],
-        "SortColumns": [],
-        "Parameters": dict(params),
-        "StoredAsSubDirectories": False,
     }
 
 
@@ -195,13 +175,9 @@ class CrawlRun:
             db = self.glue.databases[self.settings.database]
         return db
 
-    def _existing(self, database: FakeDatabase, scan: TableScan) -> FakeTable | None:
-        table = database.tables.get(scan.name)
-        return table
-
     def _only_new(self, database: FakeDatabase, scan: TableScan) -> TableScan:
         """CRAWL_NEW_FOLDERS_ONLY: drop files of partitions (or tables) already in the catalog."""
-        table = self._existing(database, scan)
+        table = database.tables.get(scan.name)
         if table is None:
             return scan
         if not scan.partition_keys:
@@ -241,13 +217,13 @@ class CrawlRun:
         table_stats = _stats(scan.facts[ref.key] for ref, _ in scan.files)
         params = _crawler_params(settings, table_stats)
         partition_keys = [{"Name": k, "Type": "string"} for k in scan.partition_keys]
-        table = self._existing(database, scan)
+        table = database.tables.get(scan.name)
         if table is None:
             table_input = {
                 "Name": scan.name,
                 "Owner": "owner",
                 "Retention": 0,
-                "StorageDescriptor": _storage_descriptor(columns, scan.location, params),
+                "StorageDescriptor": parquet_storage_descriptor(columns, scan.location, params),
                 "PartitionKeys": partition_keys,
                 "TableType": "EXTERNAL_TABLE",
                 "Parameters": params,
@@ -303,7 +279,7 @@ class CrawlRun:
             location = _partition_location(scan.location, scan.partition_keys, values)
             part_input = {
                 "Values": list(values),
-                "StorageDescriptor": _storage_descriptor(cols, location, params),
+                "StorageDescriptor": parquet_storage_descriptor(cols, location, params),
                 "Parameters": dict(params),
             }
             key = str(list(values))
@@ -391,7 +367,7 @@ def _updated_table_input(
     """The current table definition with the crawler-owned parts replaced (user fields kept)."""
     new = dict(current)
     sd = dict(current.get("StorageDescriptor") or {})
-    sd.update(_storage_descriptor(columns, location, params))
+    sd.update(parquet_storage_descriptor(columns, location, params))
     new["StorageDescriptor"] = sd
     new["PartitionKeys"] = partition_keys
     merged = dict(current.get("Parameters") or {})

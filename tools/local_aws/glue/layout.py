@@ -18,9 +18,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from moto.s3.models import FakeKey, S3Backend
 
-from local_aws.glue.schema import Column, columns_of, compatible, merge_columns
-from local_aws.glue.settings import CrawlSettings
-from local_aws.s3.store import body_path
+from local_aws.catalog_types import Column, columns_of
+from local_aws.glue.crawl_types import CrawlSettings
+from local_aws.glue.schema import compatible, merge_columns
+from local_aws.s3.bodies import body_path
 
 log = logging.getLogger(__name__)
 

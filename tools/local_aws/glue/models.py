@@ -24,13 +24,16 @@ from moto.glue.exceptions import (
     EntityNotFoundException,
     InvalidInputException,
 )
-from moto.glue.models import FakeCrawler, GlueBackend
+from moto.glue.models import FakeCrawler, GlueBackend, glue_backends
 
 from local_aws import persistence
-from local_aws.glue.crawler import CrawlCancelled, CrawlOutcome, CrawlRun, CrawlSettings
-from local_aws.s3.store import backend as s3_backend
+from local_aws.glue.crawl_types import CrawlCancelled, CrawlOutcome, CrawlSettings
+from local_aws.glue.crawler import CrawlRun
+from local_aws.s3.models import s3_backend
 
 log = logging.getLogger(__name__)
+
+STATE_NAME = "glue"  # the persistence hook holding the catalog and the crawlers
 
 DEFAULT_SCHEMA_CHANGE_POLICY = {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "DEPRECATE_IN_DATABASE"}
 DEFAULT_RECRAWL_POLICY = {"RecrawlBehavior": "CRAWL_EVERYTHING"}
@@ -330,7 +333,7 @@ class LocalCrawler(FakeCrawler):
             crawl.end_time = utcnow()
             crawl.dpu_hour = round((time.monotonic() - started) / 3600, 6)
             self.crawl_elapsed_time = 0
-            persistence.mark_dirty("glue")
+            persistence.mark_dirty(STATE_NAME)
             self._state = "READY"
         crawl.done.set()
 
@@ -346,3 +349,24 @@ def get_local_crawler(backend: GlueBackend, name: str) -> LocalCrawler:
     if crawler is None:
         raise crawler_not_found(name)
     return crawler  # type: ignore[return-value]
+
+
+def all_crawlers() -> list[LocalCrawler]:
+    """Every crawler of every account and region this process has served."""
+    return [
+        crawler
+        for account in list(glue_backends.values())
+        for backend in list(account.values())
+        for crawler in list(backend.crawlers.values())
+        if isinstance(crawler, LocalCrawler)
+    ]
+
+
+def stop_all_crawls(timeout: float = 10.0) -> None:
+    """Cancel running crawls and wait for their threads, so saved state is never mid-crawl."""
+    crawlers = all_crawlers()
+    for crawler in crawlers:
+        crawler.cancel()
+    for crawler in crawlers:
+        if not crawler.wait_idle(timeout):
+            log.warning("crawler %s did not stop within %ss", crawler.name, timeout)

@@ -11,7 +11,7 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.glue.responses import GlueResponse
 
-from local_aws.glue.models import crawler_not_found, get_local_crawler
+from local_aws.glue.models import get_local_crawler
 
 
 def update_crawler(self: GlueResponse) -> ActionResult:
@@ -35,9 +35,6 @@ def get_crawler_metrics(self: GlueResponse) -> ActionResult:
     return ActionResult(result)
 
 
-def install_responses() -> None:
+def install() -> None:
     GlueResponse.update_crawler = update_crawler  # type: ignore[attr-defined]
     GlueResponse.get_crawler_metrics = get_crawler_metrics  # type: ignore[attr-defined]
-
-
-__all__ = ["crawler_not_found", "install_responses"]

@@ -12,11 +12,29 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from moto.glue.models import FakeDatabase, FakePartition, FakeTable, GlueBackend
+from moto.glue.models import FakeDatabase, FakePartition, FakeTable, GlueBackend, glue_backends
 
+from local_aws.glue.crawl_types import CATALOG_LOCK
 from local_aws.glue.models import LocalCrawl, LocalCrawler
 
 log = logging.getLogger(__name__)
+
+
+# The crawler's configuration, saved and restored under moto's FakeCrawler attribute names.
+_CRAWLER_SETTINGS = (
+    "role",
+    "database_name",
+    "description",
+    "targets",
+    "schedule",
+    "classifiers",
+    "table_prefix",
+    "schema_change_policy",
+    "recrawl_policy",
+    "lineage_configuration",
+    "configuration",
+    "crawler_security_configuration",
+)
 
 
 def _ts(value: dt.datetime | None) -> str | None:
@@ -25,6 +43,22 @@ def _ts(value: dt.datetime | None) -> str | None:
 
 def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
+
+
+def dump(account_id: str) -> dict[str, Any]:
+    """Every region of the endpoint's account that holds any catalog object or crawler."""
+    regions = {}
+    for region in list(glue_backends[account_id].keys()):
+        backend = glue_backends[account_id][region]
+        if backend.databases or backend.crawlers:
+            with CATALOG_LOCK:  # a consistent snapshot, never half a crawl
+                regions[region] = dump_backend(backend)
+    return {"format": 1, "regions": regions}
+
+
+def load(account_id: str, data: dict[str, Any]) -> None:
+    for region, region_data in (data.get("regions") or {}).items():
+        load_backend(glue_backends[account_id][region], region_data)
 
 
 def dump_backend(backend: GlueBackend) -> dict[str, Any]:
@@ -51,18 +85,7 @@ def dump_backend(backend: GlueBackend) -> dict[str, Any]:
         crawlers.append(
             {
                 "name": crawler.name,
-                "role": crawler.role,
-                "database_name": crawler.database_name,
-                "description": crawler.description,
-                "targets": crawler.targets,
-                "schedule": crawler.schedule,
-                "classifiers": crawler.classifiers,
-                "table_prefix": crawler.table_prefix,
-                "schema_change_policy": crawler.schema_change_policy,
-                "recrawl_policy": crawler.recrawl_policy,
-                "lineage_configuration": crawler.lineage_configuration,
-                "configuration": crawler.configuration,
-                "crawler_security_configuration": crawler.crawler_security_configuration,
+                **{attr: getattr(crawler, attr) for attr in _CRAWLER_SETTINGS},
                 "creation_time": _ts(crawler.creation_time),
                 "last_updated": _ts(crawler.last_updated),
                 "version": crawler.version,
@@ -98,18 +121,7 @@ def load_backend(backend: GlueBackend, data: dict[str, Any]) -> None:
     for c in data.get("crawlers", []):
         crawler = LocalCrawler(
             name=c["name"],
-            role=c["role"],
-            database_name=c["database_name"],
-            description=c["description"],
-            targets=c["targets"],
-            schedule=c["schedule"],
-            classifiers=c["classifiers"],
-            table_prefix=c["table_prefix"],
-            schema_change_policy=c["schema_change_policy"],
-            recrawl_policy=c["recrawl_policy"],
-            lineage_configuration=c["lineage_configuration"],
-            configuration=c["configuration"],
-            crawler_security_configuration=c["crawler_security_configuration"],
+            **{attr: c[attr] for attr in _CRAWLER_SETTINGS},
             tags=c.get("tags") or {},
             backend=backend,
         )

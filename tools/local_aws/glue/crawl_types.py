@@ -1,4 +1,5 @@
-"""What a crawl is told (a snapshot of the crawler's configuration) and what it reports back."""
+"""The types a crawl works with: what it is told (a snapshot of the crawler's configuration), what it
+reports back, how it is cancelled, and the lock that keeps its catalog writes whole."""
 
 from __future__ import annotations
 
