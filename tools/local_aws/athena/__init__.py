@@ -1,7 +1,10 @@
 """Athena that really runs SQL: Trino SQL -> sqlglot -> DuckDB over Glue-registered Parquet in S3.
 
-``install(options)`` is called once by the endpoint at start-up; it patches moto's Athena
-responses in-process (see ``responses.py``) and registers workgroup persistence.
+Layout, as for every service here: ``models`` (query executions and their state machine),
+``responses`` (the API actions on moto's AthenaResponse), ``persist`` (workgroups as JSON),
+``results`` (rendering and paging); the engine (``engine/``) runs one statement over ``catalog``
+(Glue and S3), with the SQL layer in ``sql/`` and the failure vocabulary in ``errors``.
+:func:`install` wires them in.
 """
 
 from __future__ import annotations
@@ -9,35 +12,25 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["install"]
+from local_aws import hooks, persistence
+from local_aws.athena import persist, responses
+from local_aws.athena.models import athena_services
+from local_aws.options import EndpointOptions
+
+_WORKGROUP_WRITES = ("CreateWorkGroup", "UpdateWorkGroup", "DeleteWorkGroup")
 
 
-def install(options: Any) -> None:
-    """Patch moto's Athena for this process, configured from ``EndpointOptions``."""
-    from . import responses
+def install(options: EndpointOptions) -> None:
+    """Patch moto's Athena; persist workgroups after every workgroup write and on shutdown."""
+    cache_dir = os.path.join(options.state_dir, "athena-cache") if options.state_dir else None
+    athena_services.configure(sync_wait=options.sync_wait, cache_dir=cache_dir)
+    responses.install()
 
-    state_dir = getattr(options, "state_dir", None)
-    cache_dir = os.path.join(str(state_dir), "athena-cache") if state_dir else None
-    responses._settings["sync_wait"] = float(getattr(options, "sync_wait", 0.0) or 0.0)
-    responses._settings["cache_dir"] = cache_dir
-    responses.patch_responses()
+    def after_write(environ: dict[str, Any]) -> None:
+        if hooks.action_of(environ, "AmazonAthena.") in _WORKGROUP_WRITES:
+            persistence.mark_dirty(persist.STATE_NAME)
 
-    account = getattr(options, "account_id", "123456789012")
-    region = getattr(options, "region", "us-east-1")
-    try:
-        from local_aws import persistence
-    except ImportError:  # endpoint without persistence support
-        return
-
-    def dump() -> dict[str, Any]:
-        return {f"{acct}/{reg}": svc.dump_workgroups() for (acct, reg), svc in list(responses._services.items())} or {
-            f"{account}/{region}": responses.service_for(account, region).dump_workgroups()
-        }
-
-    def load(data: dict[str, Any]) -> None:
-        for key, groups in (data or {}).items():
-            acct, _, reg = key.partition("/")
-            responses.service_for(acct, reg).load_workgroups(groups)
-
-    persistence.register_state_hook("athena", dump=dump, load=load)
-    responses._settings["on_workgroup_change"] = lambda: persistence.mark_dirty("athena")
+    hooks.register_after_write(after_write)
+    persistence.register_state_hook(
+        persist.STATE_NAME, dump=lambda: persist.dump(options.account_id), load=persist.load
+    )

@@ -20,7 +20,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pyarrow.parquet as pq
+from moto.glue.models import GlueBackend, glue_backends
+from moto.s3.models import S3Backend
 from sqlglot import exp
+
+from local_aws.s3.models import s3_backend
 
 # Hive/Glue type -> DuckDB type for the simple names; nested types go through sqlglot.
 _SIMPLE_TYPES = {
@@ -52,36 +56,6 @@ def glue_to_duckdb_type(glue_type: str) -> str:
         return exp.DataType.build(t, dialect="hive").sql(dialect="duckdb")
     except Exception:
         return "VARCHAR"
-
-
-def duckdb_to_glue_type(duck_type: str) -> str:
-    """Translate a DuckDB result type to the Glue/Hive type Athena's CTAS would register."""
-    t = duck_type.strip().upper()
-    simple = {
-        "VARCHAR": "string",
-        "BIGINT": "bigint",
-        "HUGEINT": "bigint",
-        "UBIGINT": "bigint",
-        "INTEGER": "int",
-        "UINTEGER": "bigint",
-        "SMALLINT": "smallint",
-        "TINYINT": "tinyint",
-        "DOUBLE": "double",
-        "FLOAT": "float",
-        "BOOLEAN": "boolean",
-        "DATE": "date",
-        "TIMESTAMP": "timestamp",
-        "TIMESTAMP WITH TIME ZONE": "timestamp",
-        "BLOB": "binary",
-    }
-    if t in simple:
-        return simple[t]
-    if t.startswith("TIMESTAMP"):
-        return "timestamp"
-    try:
-        return exp.DataType.build(duck_type, dialect="duckdb").sql(dialect="hive").lower().replace(" ", "")
-    except Exception:
-        return "string"
 
 
 def split_s3_url(url: str) -> tuple[str, str]:
@@ -161,16 +135,12 @@ class Catalog:
 
     # ------------------------------------------------------------------ backends
     @property
-    def glue(self) -> Any:
-        from moto.glue.models import glue_backends
-
+    def glue(self) -> GlueBackend:
         return glue_backends[self.account_id][self.region]
 
     @property
-    def s3(self) -> Any:
-        from moto.s3.models import s3_backends
-
-        return s3_backends[self.account_id]["global"]
+    def s3(self) -> S3Backend:
+        return s3_backend(self.account_id)
 
     # ------------------------------------------------------------------ Glue reads
     def database_name(self, name: str) -> str | None:
@@ -284,10 +254,6 @@ class Catalog:
 
     def put_object(self, bucket: str, key: str, data: bytes) -> None:
         self.s3.put_object(bucket, key, data)
-
-    def delete_prefix(self, location: str) -> None:
-        for obj in self.list_objects(location):
-            self.s3.delete_object(obj.bucket, obj.key)
 
     # ------------------------------------------------------------------ materialisation
     def materialise(self, obj: ObjectRef, hive_parts: list[tuple[str, str]]) -> str:

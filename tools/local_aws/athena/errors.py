@@ -1,20 +1,22 @@
-"""Athena's failure vocabulary: a query fails with a Trino error name, a position and a message.
+"""Athena's failure vocabulary, as a table: each error a query can fail with, and how Athena files it.
 
-Kept apart so that every layer (translation, catalog, engine) can raise the same error and the
-state machine can turn it into ``Status.StateChangeReason`` and ``Status.AthenaError``.
+A failed query carries ``Status.StateChangeReason`` (``NAME: line L:C: message``) and
+``Status.AthenaError`` (ErrorCategory, ErrorType, Retryable). Every layer raises
+:class:`QueryFailed` with a name from :data:`ERRORS`; the table alone decides the category and type
+(values from Athena's error catalogue: category 1 system, 2 user; type 200 engine-internal, 401
+result write, 1000 user, 1001 data, 1003 DDL, 1006 syntax and semantic errors). A new error is one
+row here.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 
 from moto.core.exceptions import JsonRESTError
 
-# ErrorCategory values (API reference): 1 system, 2 user, 3 other.
 CATEGORY_SYSTEM = 1
 CATEGORY_USER = 2
 
-# ErrorType values from Athena's error catalogue that matter here.
 TYPE_INTERNAL = 200
 TYPE_RESULT_WRITE = 401
 TYPE_USER = 1000
@@ -23,25 +25,54 @@ TYPE_DDL = 1003
 TYPE_SYNTAX = 1006  # also used by Athena for semantic errors (missing table/column)
 
 
-class QueryFailed(Exception):
-    """A query failure as Athena reports it (``NAME: line L:C: message``)."""
+@dataclass(frozen=True)
+class ErrorKind:
+    error_type: int
+    category: int = CATEGORY_USER
+    # Trino errors read "NAME: message"; Hive DDL failures and service messages stand alone.
+    shows_name: bool = True
 
-    def __init__(
-        self,
-        name: str,
-        message: str,
-        *,
-        position: tuple[int, int] | None = None,
-        error_type: int = TYPE_SYNTAX,
-        category: int = CATEGORY_USER,
-        retryable: bool = False,
-    ) -> None:
-        self.name = name
+
+ERRORS: dict[str, ErrorKind] = {
+    # Trino's error names (the engine's analysis and execution)
+    "SYNTAX_ERROR": ErrorKind(TYPE_SYNTAX),
+    "CATALOG_NOT_FOUND": ErrorKind(TYPE_SYNTAX),
+    "SCHEMA_NOT_FOUND": ErrorKind(TYPE_SYNTAX),
+    "TABLE_NOT_FOUND": ErrorKind(TYPE_SYNTAX),
+    "TABLE_ALREADY_EXISTS": ErrorKind(TYPE_SYNTAX),
+    "COLUMN_NOT_FOUND": ErrorKind(TYPE_SYNTAX),
+    "FUNCTION_NOT_FOUND": ErrorKind(TYPE_SYNTAX),
+    "EXPRESSION_NOT_AGGREGATE": ErrorKind(TYPE_SYNTAX),
+    "TYPE_MISMATCH": ErrorKind(TYPE_SYNTAX),
+    "INVALID_PARAMETER_USAGE": ErrorKind(TYPE_SYNTAX),
+    "NOT_SUPPORTED": ErrorKind(TYPE_SYNTAX),
+    "USER_CANCELED": ErrorKind(TYPE_SYNTAX),
+    "INVALID_FUNCTION_ARGUMENT": ErrorKind(TYPE_USER),
+    "INVALID_CAST_ARGUMENT": ErrorKind(TYPE_DATA),
+    "DIVISION_BY_ZERO": ErrorKind(TYPE_DATA),
+    "GENERIC_INTERNAL_ERROR": ErrorKind(TYPE_INTERNAL, CATEGORY_SYSTEM),
+    # the Hive connector's names (reading and writing table data)
+    "HIVE_BAD_DATA": ErrorKind(TYPE_DATA),
+    "HIVE_UNSUPPORTED_FORMAT": ErrorKind(TYPE_DATA),
+    "HIVE_PATH_ALREADY_EXISTS": ErrorKind(TYPE_DATA),
+    # messages Athena shows without an error name
+    "DDL_FAILED": ErrorKind(TYPE_DDL, shows_name=False),  # the Hive metastore's "FAILED: ..." lines
+    "USER_ERROR": ErrorKind(TYPE_USER, shows_name=False),
+    "MULTIPLE_STATEMENTS": ErrorKind(TYPE_SYNTAX, shows_name=False),
+    "QUERY_CANCELLED": ErrorKind(TYPE_SYNTAX, shows_name=False),  # StopQueryExecution's reason
+    "RESULT_WRITE_FAILED": ErrorKind(TYPE_RESULT_WRITE, CATEGORY_SYSTEM, shows_name=False),
+}
+
+
+class QueryFailed(Exception):
+    """A query failure as Athena reports it; ``error`` is a key of :data:`ERRORS`."""
+
+    def __init__(self, error: str, message: str, *, position: tuple[int, int] | None = None) -> None:
+        self.kind = ERRORS[error]  # an unknown name is a bug here, not a user error
+        self.error = error
+        self.name = error if self.kind.shows_name else ""
         self.detail = message
         self.position = position
-        self.error_type = error_type
-        self.category = category
-        self.retryable = retryable
         super().__init__(self.reason)
 
     @property
@@ -52,11 +83,15 @@ class QueryFailed(Exception):
 
     def athena_error(self) -> dict[str, object]:
         return {
-            "ErrorCategory": self.category,
-            "ErrorType": self.error_type,
-            "Retryable": self.retryable,
+            "ErrorCategory": self.kind.category,
+            "ErrorType": self.kind.error_type,
+            "Retryable": False,
             "ErrorMessage": self.reason,
         }
+
+
+def syntax_error(message: str, position: tuple[int, int] | None = None) -> QueryFailed:
+    return QueryFailed("SYNTAX_ERROR", message, position=position)
 
 
 class InvalidRequestException(JsonRESTError):
@@ -64,12 +99,8 @@ class InvalidRequestException(JsonRESTError):
 
     code = 400
 
-    def __init__(self, message: str, athena_error_code: str | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__("InvalidRequestException", message)
-        if athena_error_code:
-            self.description = json.dumps(
-                {"__type": "InvalidRequestException", "Message": message, "AthenaErrorCode": athena_error_code}
-            )
 
 
 class MetadataException(JsonRESTError):

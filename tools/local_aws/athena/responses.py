@@ -1,6 +1,6 @@
 """Athena API actions patched onto moto's ``AthenaResponse`` (moto dispatches Action -> snake_case method).
 
-Query actions go to our :class:`~.backend.AthenaService`; catalog actions (databases, tables,
+Query actions go to our :class:`~local_aws.athena.models.AthenaService`; catalog actions (databases, tables,
 data catalogs) read Glue, because Athena's catalog *is* Glue (moto keeps a separate list); the
 workgroup actions moto lacks or gets wrong (UpdateWorkGroup, GetWorkGroup of a missing name) are
 filled in. Every action answers with AWS error codes, never a 500.
@@ -13,35 +13,19 @@ import functools
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from moto.athena.responses import AthenaResponse
 from werkzeug.exceptions import HTTPException
 
-from .backend import AthenaService
-from .catalog import TableInfo
-from .errors import InvalidRequestException, MetadataException
+from local_aws.athena.catalog import TableInfo
+from local_aws.athena.errors import InvalidRequestException, MetadataException
+from local_aws.athena.models import AthenaService, athena_services
 
 log = logging.getLogger(__name__)
 
-_services: dict[tuple[str, str], AthenaService] = {}
-_services_lock = threading.Lock()
-_settings: dict[str, Any] = {"sync_wait": 0.0, "cache_dir": None, "on_workgroup_change": None}
-
 AWS_CATALOG = "awsdatacatalog"
-
-
-def service_for(account_id: str, region: str) -> AthenaService:
-    """The AthenaService of an account/region (created on first use)."""
-    key = (account_id, region)
-    with _services_lock:
-        svc = _services.get(key)
-        if svc is None:
-            svc = AthenaService(account_id, region, _settings["sync_wait"], _settings["cache_dir"])
-            _services[key] = svc
-        return svc
 
 
 def _json_default(value: Any) -> Any:
@@ -73,7 +57,7 @@ def _guard(fn: Callable[[AthenaResponse], str]) -> Callable[[AthenaResponse], st
 
 
 def _svc(self: AthenaResponse) -> AthenaService:
-    return service_for(self.current_account, self.region)
+    return athena_services.get(self.current_account, self.region)
 
 
 def _check_catalog(name: str | None) -> None:
@@ -130,7 +114,7 @@ def list_query_executions(self: AthenaResponse) -> str:
 @_guard
 def get_query_results(self: AthenaResponse) -> str:
     return _dump(
-        _svc(self).results(
+        _svc(self).results_page(
             self._get_param("QueryExecutionId"), self._get_param("MaxResults"), self._get_param("NextToken")
         )
     )
@@ -155,12 +139,6 @@ _original_delete_work_group = AthenaResponse.delete_work_group
 _WG_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
 
 
-def _workgroup_changed() -> None:
-    callback = _settings.get("on_workgroup_change")
-    if callback:
-        callback()
-
-
 @_guard
 def create_work_group(self: AthenaResponse) -> str:
     name = self._get_param("Name") or ""
@@ -169,7 +147,6 @@ def create_work_group(self: AthenaResponse) -> str:
     if name in _svc(self).moto.work_groups:
         raise InvalidRequestException(f"WorkGroup {name} is already created")
     result = _original_create_work_group(self)
-    _workgroup_changed()
     return result if isinstance(result, str) else "{}"
 
 
@@ -195,7 +172,6 @@ def update_work_group(self: AthenaResponse) -> str:
         self._get_param("ConfigurationUpdates") or {},
         self._get_param("State"),
     )
-    _workgroup_changed()
     return "{}"
 
 
@@ -205,9 +181,7 @@ def delete_work_group(self: AthenaResponse) -> str:
     if name == "primary":
         raise InvalidRequestException("Cannot delete the primary workgroup")
     _svc(self).workgroup(name)
-    result = _original_delete_work_group(self)
-    _workgroup_changed()
-    return result
+    return _original_delete_work_group(self)
 
 
 # ------------------------------------------------------------------------------ catalog (Glue)
@@ -370,7 +344,7 @@ PATCHES: dict[str, Callable[[AthenaResponse], str]] = {
 }
 
 
-def patch_responses() -> None:
+def install() -> None:
     """Install the actions on moto's AthenaResponse class (idempotent)."""
     for name, fn in PATCHES.items():
         setattr(AthenaResponse, name, fn)
