@@ -151,8 +151,8 @@ def test_product_runtime_dependencies_carry_no_local_stand_in(lock: dict) -> Non
 
     extras = tuple(project.get("optional-dependencies", {}))
     closure = runtime_closure(lock, PRODUCT_DISTRIBUTION, extras)
-    # the closure is the real one: Airflow's, the providers' (PyAthena for AthenaSQLHook) and the extra's
-    assert {"apache-airflow", "apache-airflow-providers-amazon", "pyathena", "boto3", "psycopg2-binary"} <= closure
+    # the closure is the real one: Airflow's and the providers' (PyAthena, which AthenaSQLHook needs)
+    assert {"apache-airflow", "apache-airflow-providers-amazon", "pyathena", "boto3", "sqlalchemy"} <= closure
     assert not closure & DEV_ONLY_DISTRIBUTIONS, sorted(closure & DEV_ONLY_DISTRIBUTIONS)
 
 
