@@ -17,11 +17,11 @@ RUN pip install --no-cache-dir uv==0.13.9 \
 WORKDIR /opt/project
 # Dependencies first (cached layer), then the project itself.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --extra postgres --no-install-project
+RUN uv sync --frozen --no-dev --no-install-project
 COPY include ./include
 COPY dags ./dags
 COPY plugins ./plugins
-RUN uv sync --frozen --no-dev --extra postgres && mkdir -p /opt/airflow /state && chown -R airflow /opt/airflow /state
+RUN uv sync --frozen --no-dev && mkdir -p /opt/airflow /state && chown -R airflow /opt/airflow /state
 
 USER airflow
 ENTRYPOINT ["/usr/bin/tini", "--"]
