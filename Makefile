@@ -1,12 +1,12 @@
 # The local stack and the project's commands. Every target installs what it needs first.
-#   make up       the whole pipeline locally (Kafka, local AWS endpoint, Airflow UI on :8080)
+#   make up       the whole pipeline locally (PostgreSQL, Kafka, local AWS endpoint, Airflow UI on :8080)
 #   make test     the whole test suite, with its own services on separate ports
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SYNCED := $(VENV)/.synced
 
-.PHONY: install services up stop status test bench lint fmt clean-state help
+.PHONY: install services up stop status airflow test bench lint fmt clean-state help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,10 +17,10 @@ $(SYNCED): pyproject.toml uv.lock scripts/bootstrap.sh
 	@scripts/bootstrap.sh
 	@touch $@
 
-services: install ## start Kafka and the local AWS endpoint in the background
+services: install ## start PostgreSQL, Kafka and the local AWS endpoint in the background
 	@$(PY) -m devstack services
 
-up: install ## run the whole pipeline: services + Airflow in the foreground; Ctrl-C stops everything
+up: install ## run the whole pipeline: services + Airflow in the foreground; Ctrl-C stops what it started
 	@$(PY) -m devstack up
 
 stop: install ## stop what `make services` / `make up` started (data is kept)
@@ -28,6 +28,9 @@ stop: install ## stop what `make services` / `make up` started (data is kept)
 
 status: install ## show which parts of the stack are running
 	@$(PY) -m devstack status
+
+airflow: install ## the Airflow CLI with the stack's configuration: make airflow ARGS="dags list"
+	@scripts/airflow $(ARGS)
 
 test: install ## run the whole test suite (starts and stops its own services)
 	@scripts/test.sh
@@ -43,6 +46,6 @@ fmt: install
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
-clean-state: ## stop the stack and delete all local data (topics, objects, catalog, Airflow DB)
+clean-state: ## stop the stack and delete all local data (topics, objects, catalog, Airflow's PostgreSQL)
 	@$(PY) -m devstack stop || true
 	rm -rf .state
