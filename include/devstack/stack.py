@@ -3,7 +3,8 @@
 `up` holds an exclusive lock on `$STATE_DIR/run/up.lock` for its lifetime, so a second `make up` on the
 same state refuses before touching anything, and the kernel releases the lock however the first one
 ends. On the way out `up` stops only what it started: services that `make services` started before it
-keep running.
+keep running. `make stop` asks a running `up` to stop (SIGTERM, as Ctrl-C would), waits for it, then
+stops whatever is left.
 """
 
 from __future__ import annotations
@@ -15,18 +16,40 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from devstack import airflow, postgres, services
 from devstack.config import StackConfig
 from devstack.processes import StackError
 
 
+def _lock_path(cfg: StackConfig) -> Path:
+    return cfg.run_dir / "up.lock"
+
+
+def up_holder(cfg: StackConfig) -> int | None:
+    """The PID of the `make up` holding the lock, or None when no `up` runs on this state."""
+    path = _lock_path(cfg)
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(holder) if holder.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def up_lock(cfg: StackConfig) -> Iterator[None]:
     """Hold the stack's `up` lock, or refuse with the PID of the `make up` that holds it."""
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    path = cfg.run_dir / "up.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(_lock_path(cfg), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -57,9 +80,9 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def up(cfg: StackConfig) -> int:
     """Services + Airflow in the foreground until Ctrl-C, SIGTERM, `make stop` or a component's death."""
+    signal.signal(signal.SIGTERM, _interrupt)  # `make stop` and kill: the same clean path as Ctrl-C
     with up_lock(cfg):
         _refuse_if_airflow_runs(cfg)
-        signal.signal(signal.SIGTERM, _interrupt)
         started: list[str] = []
         airflow_started = False
         try:
@@ -85,18 +108,13 @@ def up(cfg: StackConfig) -> int:
 
 
 def _watch(cfg: StackConfig) -> int:
-    """Wait while Airflow runs. `make stop` removes the PID files: that is a requested stop, not a crash."""
+    """Wait while Airflow runs (Ctrl-C and `make stop` interrupt the wait); a component's death ends it."""
     while True:
         time.sleep(1.0)
-        states = {name: airflow.component(cfg, name) for name in airflow.COMPONENTS}
-        dead = [name for name, proc in states.items() if proc.pid() is None]
-        if not dead:
-            continue
-        if all(not proc.pid_file.exists() for proc in states.values()):
-            print("[up] the stack was stopped (`make stop`)", flush=True)
-            return 0
-        print(f"[up] Airflow {', '.join(dead)} exited; see {cfg.log_dir}. Stopping.", file=sys.stderr, flush=True)
-        return 1
+        dead = [name for name in airflow.COMPONENTS if airflow.component(cfg, name).pid() is None]
+        if dead:
+            print(f"[up] Airflow {', '.join(dead)} exited; see {cfg.log_dir}. Stopping.", file=sys.stderr, flush=True)
+            return 1
 
 
 def _print_banner(cfg: StackConfig, run_id: str) -> None:
@@ -120,8 +138,16 @@ def _print_banner(cfg: StackConfig, run_id: str) -> None:
     )
 
 
-def stop(cfg: StackConfig) -> None:
-    """`make stop`: Airflow first (it writes to the others), then the services, PostgreSQL last."""
+def stop(cfg: StackConfig, timeout: float = 300) -> None:
+    """`make stop`: a running `make up` stops what it started; then Airflow, the services, PostgreSQL last."""
+    holder = up_holder(cfg)
+    if holder and holder > 0:
+        print(f"[stop] asking `make up` (pid {holder}) to stop", flush=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(holder, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while up_holder(cfg) is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
     airflow.stop(cfg)
     services.stop_services(cfg)
 
