@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYNCED := $(VENV)/.synced
 
-.PHONY: install services up stop status airflow test bench lint fmt clean-state help
+.PHONY: install services up stop status restart airflow test bench lint fmt clean-state help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ stop: install ## stop what `make services` / `make up` started (data is kept)
 
 status: install ## show which parts of the stack are running
 	@$(PY) -m devstack status
+
+restart: install ## restart one service, data kept: make restart SERVICE=kafka|local-aws|postgres
+	@$(PY) -m devstack restart $(SERVICE)
 
 airflow: install ## the Airflow CLI with the stack's configuration: make airflow ARGS="dags list"
 	@scripts/airflow $(ARGS)

@@ -1,4 +1,4 @@
-"""`python -m devstack services|up|stop|status|airflow ...`: the local stack behind the Makefile targets."""
+"""`python -m devstack services|up|stop|status|restart NAME|airflow ...`: the local stack behind make."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument(
         "command",
-        choices=["services", "up", "stop", "status", "airflow"],
+        choices=["services", "up", "stop", "status", "restart", "airflow"],
         help="services: start PostgreSQL, Kafka and the local AWS endpoint in the background; "
         "up: services + Airflow in the foreground (Ctrl-C stops what it started); stop: stop the stack; "
-        "status: show what runs; airflow ARGS...: the Airflow CLI with the stack's configuration",
+        "status: show what runs; restart kafka|local-aws|postgres: one service, data kept; "
+        "airflow ARGS...: the Airflow CLI with the stack's configuration",
     )
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="airflow: the CLI's arguments")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="restart: the service; airflow: the CLI's arguments")
     args = parser.parse_args(argv)
     cfg = StackConfig()
     try:
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "status":
             for name, state in stack.status(cfg):
                 print(f"{name:24s} {state}")
+        elif args.command == "restart":
+            if len(args.args) != 1:
+                parser.error(f"restart takes one service: {', '.join(stack.RESTARTABLE)}")
+            stack.restart(cfg, args.args[0])
         elif args.command == "airflow":
             # AIRFLOW_HOME alone is not the stack's configuration (DB, DAG folder, connections, secrets).
             argv_ = [sys.executable, "-m", "airflow", *args.args]

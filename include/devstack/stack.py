@@ -152,6 +152,34 @@ def stop(cfg: StackConfig, timeout: float = 300) -> None:
     services.stop_services(cfg)
 
 
+RESTARTABLE = ("kafka", "local-aws", "postgres")
+
+
+def restart(cfg: StackConfig, name: str) -> None:
+    """Restart one service under a running stack; its data is kept. Airflow restarts through `make up`."""
+    if name == "airflow":
+        raise StackError(
+            "Airflow runs in the foreground of `make up`: stop it (Ctrl-C or `make stop`) and run `make up` "
+            "again; start the services with `make services` first and only Airflow restarts"
+        )
+    if name == "postgres" and airflow.running(cfg):
+        raise StackError(
+            "Airflow is using the metadata database: restart the database with the whole stack "
+            "(`make stop`, then `make up`)"
+        )
+    if name == "kafka":
+        services.stop_kafka(cfg)
+        services.start_kafka(cfg)
+    elif name == "local-aws":
+        services.stop_local_aws(cfg)
+        services.start_local_aws(cfg)
+    elif name == "postgres":
+        postgres.stop(cfg)
+        postgres.start(cfg)
+    else:
+        raise StackError(f"unknown service {name!r}: one of {', '.join((*RESTARTABLE, 'airflow'))}")
+
+
 def status(cfg: StackConfig) -> list[tuple[str, str]]:
     rows = [("postgres", postgres.status(cfg) if cfg.uses_local_postgres else "not used (external metadata DB)")]
     rows.append(("kafka", services.kafka_status(cfg)))

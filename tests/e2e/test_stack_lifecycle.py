@@ -48,6 +48,9 @@ class ThrowAwayStack:
     def make(self, target: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return self.run("make", "--no-print-directory", target, timeout=timeout)
 
+    def make_with(self, *variables: str, target: str) -> subprocess.CompletedProcess[str]:
+        return self.run("make", "--no-print-directory", target, *variables, timeout=300)
+
     def up(self, name: str) -> subprocess.Popen[bytes]:
         """`make up` in the background, as in a terminal; returns once it printed its banner."""
         log = self.state_dir.parent / f"{name}.log"
@@ -148,6 +151,20 @@ def test_restart_keeps_the_metadata_and_a_second_up_is_refused(throwaway_stack: 
     assert stack.component_pids() == pids
     assert all(_alive(pid) for pid in pids.values())
     assert api.get("/api/v2/monitor/health")["metadatabase"]["status"] == "healthy"
+
+    # One service restarts under the running stack, with its data (make restart, as the README says).
+    kafka_pid_file = stack.state_dir / "kafka" / "kafka.pid"
+    aws_pid_file = stack.state_dir / "run" / "local-aws.pid"
+    before = {"kafka": int(kafka_pid_file.read_text()), "local-aws": int(aws_pid_file.read_text())}
+    for service in ("kafka", "local-aws"):
+        restarted = stack.make_with(f"SERVICE={service}", target="restart")
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    after = {"kafka": int(kafka_pid_file.read_text()), "local-aws": int(aws_pid_file.read_text())}
+    assert all(after[name] != before[name] and _alive(after[name]) for name in before), (before, after)
+    assert not any(_alive(pid) for pid in before.values()), "the old processes are gone"
+    refused = stack.make_with("SERVICE=postgres", target="restart")
+    assert refused.returncode != 0 and "make stop" in refused.stdout + refused.stderr
+    assert first.poll() is None and stack.component_pids() == pids
 
     # The README's backfill command, through the wrapper, with nothing but this stack's STATE_DIR and ports.
     interval = _closed_interval_start(minutes=5, back=2)
