@@ -8,9 +8,10 @@ scheduling: there is no retry, because on PostgreSQL the CLI must work the first
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -51,6 +52,22 @@ def _with_dates(args: list[str], from_date: str, to_date: str) -> list[str]:
     args[args.index("--from-date") + 1] = from_date
     args[args.index("--to-date") + 1] = to_date
     return args
+
+
+def _settled_window(api) -> list[str] | None:
+    """The earliest three consecutive intervals whose ingest runs succeeded and whose catalog runs (if
+    any) have finished, all older than the newest catalog run (so no new scheduled run can appear)."""
+    ingest = {r["data_interval_start"]: r["state"] for r in _runs(api, "stock_market_ingest")}
+    catalog = {r["data_interval_start"]: r["state"] for r in _runs(api, "stock_market_catalog")}
+    done = sorted(start for start, state in ingest.items() if state == "success")
+    for i in range(len(done) - 2):
+        window = done[i : i + 3]
+        times = [datetime.fromisoformat(start) for start in window]
+        consecutive = all(b - a == timedelta(minutes=1) for a, b in itertools.pairwise(times))
+        settled = all(catalog.get(start, "none") in ("success", "none") for start in window)
+        if consecutive and settled and catalog and max(catalog) > window[-1]:
+            return window
+    return None
 
 
 def _interval_runs(api, dag_id: str, starts: set[str]) -> dict[str, dict]:
@@ -104,19 +121,11 @@ def test_scheduled_runs_and_the_readme_backfills_while_the_scheduler_runs(airflo
 
     wait_for(enough_scheduled_runs, timeout=600, what="scheduled ingest and catalog runs to succeed", interval=3)
 
-    # Backfill three intervals whose catalog and ingest runs have finished. A backfill skips an interval
-    # whose run is still queued or running ("in flight"), so intervals are chosen among finished runs
-    # and the dry run must list all three before anything is created.
-    starts = sorted(r["data_interval_start"] for r in _succeeded(api, "stock_market_catalog", "scheduled"))[:3]
-    wait_for(
-        lambda: (
-            all(r["state"] == "success" for r in _interval_runs(api, "stock_market_ingest", set(starts)).values())
-            and len(_interval_runs(api, "stock_market_ingest", set(starts))) == 3
-        ),
-        timeout=120,
-        what="the ingest runs of the chosen intervals to finish",
-        interval=2,
-    )
+    # Backfill three consecutive intervals that ingest has finished and where no catalog run is in flight:
+    # a backfill skips an interval whose run is still queued or running, and the catalog (one run at a
+    # time, catchup off) may have no run at all for an interval it fell behind on. The dry run must then
+    # list exactly the three intervals before anything is created.
+    starts = wait_for(lambda: _settled_window(api), timeout=300, what="three settled consecutive intervals", interval=3)
     ingest_before = {
         start: _xcom(api, "stock_market_ingest", run["dag_run_id"], "ingest_window")
         for start, run in _interval_runs(api, "stock_market_ingest", set(starts)).items()

@@ -1,9 +1,12 @@
-"""`make up`, a refused second `make up`, `make stop`, `make up` again: the metadata survives the restart.
+"""The stack's life cycle with `make` itself: the metadata survives a restart, `make up` runs once.
 
-The restart test runs the Makefile's own targets on a throw-away stack (its own state directory and
-ports: PostgreSQL, Kafka, the local AWS endpoint and Airflow), exactly as a user runs them, so it never
-touches the session's services. Before the restart it records finished DAG runs, their XComs and a
-backfill made with the README's `scripts/airflow` command; after it, all of them must still be there.
+On a throw-away stack (its own state directory and ports: PostgreSQL, Kafka, the local AWS endpoint and
+Airflow), exactly as a user types it: `make up`; a second `make up` is refused and changes nothing;
+`make restart` of the broker and of the endpoint under the running stack; a backfill with the README's
+`scripts/airflow` command; `make stop` (nothing left running); `make services` and `make up` again,
+where finished runs, their XComs, the backfill and the pool are all back; Ctrl-C then stops only what
+that `make up` started (Airflow), not the services it found running. It never touches the session's
+services.
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ class ThrowAwayStack:
     def component_pids(self) -> dict[str, int]:
         run = self.state_dir / "run"
         return {name: int((run / f"airflow-{name}.pid").read_text()) for name in COMPONENTS}
+
+    def service_pids(self) -> dict[str, int]:
+        files = {
+            "postgres": self.state_dir / "run" / "postgres.pid",
+            "kafka": self.state_dir / "kafka" / "kafka.pid",
+            "local-aws": self.state_dir / "run" / "local-aws.pid",
+        }
+        return {name: int(path.read_text()) for name, path in files.items()}
 
     def client(self) -> AirflowClient:
         return AirflowClient(self.url, "admin", "admin")
@@ -210,7 +221,11 @@ def test_restart_keeps_the_metadata_and_a_second_up_is_refused(throwaway_stack: 
     assert "running (pid" not in status, status
     assert (stack.state_dir / "postgres" / "data" / "PG_VERSION").exists(), "the data is kept"
 
-    # `make up` again on the same state: migrations, pools and setup are idempotent, and the history is back.
+    # `make services`, then `make up` again on the same state: this `make up` starts only Airflow.
+    # Migrations, pools and setup are idempotent, and the history is back.
+    services = stack.make("services")
+    assert services.returncode == 0, services.stdout + services.stderr
+    service_pids = stack.service_pids()
     again = stack.up("second-up")
     try:
         api = stack.client()
@@ -223,9 +238,18 @@ def test_restart_keeps_the_metadata_and_a_second_up_is_refused(throwaway_stack: 
         assert api.get("/api/v2/pools/athena")["slots"] == 4
         status = stack.make("status").stdout
         assert "postgres" in status and "running (pid" in status, status
+
+        # Ctrl-C in its terminal stops what this `make up` started (Airflow), not the services it found.
+        airflow_pids = stack.component_pids()
+        os.killpg(again.pid, signal.SIGINT)
+        again.wait(timeout=180)
+        assert "stopping what this `make up` started" in (stack.state_dir.parent / "second-up.log").read_text()
+        assert not [pid for pid in airflow_pids.values() if _alive(pid)], "Ctrl-C left Airflow running"
+        assert stack.service_pids() == service_pids and all(_alive(pid) for pid in service_pids.values())
     finally:
         stack.make("stop")
         again.wait(timeout=120)
+    assert not pids_with_argument(str(stack.state_dir)), "make stop left processes of the stack"
 
 
 def test_the_airflow_wrapper_uses_the_stack_configuration(throwaway_stack: ThrowAwayStack) -> None:
