@@ -13,7 +13,7 @@ from typing import Any
 
 from devstack import postgres
 from devstack.config import StackConfig, airflow_env
-from devstack.processes import ManagedProcess, StackError, http_ok, port_open, wait_until
+from devstack.processes import ManagedProcess, StackError, http_ok, require_free_port, wait_until
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 PIPELINE_DAGS = ("stock_market_setup", "stock_market_simulator", "stock_market_ingest", "stock_market_catalog")
@@ -93,10 +93,8 @@ def migrate_database(cfg: StackConfig, url: str, fresh: bool = False) -> None:
 
 def start(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
     api = component(cfg, "api-server")
-    if api.pid() is None and port_open(cfg.airflow_host, cfg.airflow_port):
-        raise StackError(
-            f"port {cfg.airflow_host}:{cfg.airflow_port} is taken by another process; stop it or set AIRFLOW_API_PORT"
-        )
+    if api.pid() is None:
+        require_free_port(cfg.airflow_host, cfg.airflow_port, "AIRFLOW_API_PORT")
     env = full_env(cfg, extra_env)
     for name in COMPONENTS:
         argv = [sys.executable, "-m", "airflow", name]

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.config import AIRFLOW_DB_ROLE, StackConfig, local_secret
-from devstack.processes import ManagedProcess, StackError, port_open, wait_until
+from devstack.processes import ManagedProcess, StackError, require_free_port, wait_until
 
 # docker-compose.yaml pins the same major (tests/unit/test_compose.py checks it).
 POSTGRES_MAJOR = 15
@@ -264,11 +264,7 @@ def start(cfg: StackConfig) -> bool:
     if proc.pid() is not None:
         print(f"[postgres] already running (pid {proc.pid()}) on {cfg.postgres_host}:{cfg.postgres_port}", flush=True)
         return False
-    if port_open(cfg.postgres_host, cfg.postgres_port):
-        raise StackError(
-            f"port {cfg.postgres_host}:{cfg.postgres_port} is taken by another process; "
-            "stop it or set POSTGRES_PORT (the metadata database's port)"
-        )
+    require_free_port(cfg.postgres_host, cfg.postgres_port, "POSTGRES_PORT")
     bins = ensure_binaries(cfg)
     uid = _server_uid()
     _initdb(cfg, bins, uid)

@@ -143,6 +143,12 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def require_free_port(host: str, port: int, variable: str) -> None:
+    """Fail with the variable to change when something else already listens where a service would."""
+    if port_open(host, port):
+        raise StackError(f"port {host}:{port} is taken by another process; stop it or set {variable}")
+
+
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 from devstack import postgres
 from devstack.config import StackConfig
-from devstack.processes import ManagedProcess, StackError, http_ok, port_open, wait_until
+from devstack.processes import ManagedProcess, StackError, http_ok, require_free_port, wait_until
 
 
 def _kafka_env(cfg: StackConfig) -> dict[str, str]:
@@ -57,10 +57,7 @@ def start_local_aws(cfg: StackConfig, sync_wait: float | None = None) -> bool:
     if proc.pid() is not None:
         print(f"[local-aws] already running (pid {proc.pid()}) on {cfg.aws_endpoint}", flush=True)
         return False
-    if port_open(cfg.aws_host, cfg.aws_port):
-        raise StackError(
-            f"port {cfg.aws_host}:{cfg.aws_port} is taken by another process; stop it or set LOCAL_AWS_PORT"
-        )
+    require_free_port(cfg.aws_host, cfg.aws_port, "LOCAL_AWS_PORT")
     wait = os.environ.get("LOCAL_AWS_SYNC_WAIT", "") if sync_wait is None else str(sync_wait)
     argv = [
         sys.executable,
