@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -183,6 +184,9 @@ def airflow_db() -> Iterator[str]:
         pytest.fail(str(exc))
     yield url
     if url == _session_db_url():
+        settings = sys.modules.get("airflow.settings")
+        if settings is not None:
+            settings.dispose_orm()  # this process's pooled connections go before the database does
         with contextlib.suppress(StackError):
             postgres.drop_database(StackConfig(), _SESSION_DB)
 
