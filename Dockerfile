@@ -34,10 +34,10 @@ CMD ["python", "-m", "local_aws", "--help"]
 
 FROM base AS pipeline
 # Dependencies first (cached layer), then the project itself; --no-dev leaves tools/ out.
-RUN uv sync --frozen --no-dev --extra postgres --no-install-project
+RUN uv sync --frozen --no-dev --no-install-project
 COPY include ./include
 COPY dags ./dags
 COPY plugins ./plugins
-RUN uv sync --frozen --no-dev --extra postgres
+RUN uv sync --frozen --no-dev
 USER airflow
 CMD ["airflow", "version"]

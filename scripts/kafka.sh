@@ -33,7 +33,7 @@ running_pid() {
   local pid
   pid="$(cat "$PID_FILE")"
   # The PID must still be our broker, not a recycled PID of something else.
-  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka"; then
+  if [[ -n "$pid" ]] && alive "$pid" && is_broker "$pid"; then
     echo "$pid"
     return 0
   fi
@@ -149,21 +149,39 @@ start() {
   setsid java $KAFKA_HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$CONF_DIR/log4j2.yaml" -cp "$cp" \
     kafka.Kafka "$CONF_DIR/server.properties" >"$LOG_DIR/stdout.log" 2>&1 </dev/null &
-  echo $! >"$PID_FILE"
+  local pid=$!
+  # The PID file is written at once and kept while that process lives, whatever the probes below say:
+  # `stop` (and `make stop`) must always be able to find the broker, even after a failed start.
+  echo "$pid" >"$PID_FILE"
   local deadline=$((SECONDS + START_TIMEOUT))
-  until port_open "$KAFKA_HOST" "$KAFKA_PORT" && ready; do
-    if ! running_pid >/dev/null; then
+  # Until the JVM has replaced the forked shell, the PID's command line is not yet the broker's:
+  # wait for the process by its PID, then for the port, then for a metadata round trip.
+  until is_broker "$pid" && port_open "$KAFKA_HOST" "$KAFKA_PORT" && ready; do
+    if ! alive "$pid"; then
+      wait "$pid" 2>/dev/null || true
       tail -n 30 "$LOG_DIR/stdout.log" "$LOG_DIR/server.log" >&2 2>/dev/null || true
       rm -f "$PID_FILE"
       die "broker exited during start-up (see $LOG_DIR)"
     fi
     if ((SECONDS > deadline)); then
-      die "broker did not answer within ${START_TIMEOUT}s (see $LOG_DIR)"
+      die "broker (pid $pid) did not answer within ${START_TIMEOUT}s; it is left running so that" \
+          "\`scripts/kafka.sh stop\` (or \`make stop\`) can stop it (see $LOG_DIR)"
     fi
     sleep 0.5
   done
-  say "ready: bootstrap.servers=$KAFKA_HOST:$KAFKA_PORT (pid $(cat "$PID_FILE"))"
+  say "ready: bootstrap.servers=$KAFKA_HOST:$KAFKA_PORT (pid $pid)"
 }
+
+# A live process (a zombie child that exited but is not yet reaped does not count).
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat%% *}" != Z ]]
+}
+
+# The process is the broker's JVM (it has exec'ed), not the shell that forked it.
+is_broker() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q "kafka.Kafka"; }
 
 # An admin-client round trip: the broker answers metadata requests, not just accepts TCP.
 ready() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, then pytest against its own Kafka broker and local AWS endpoint.
+# The whole test suite: lint, then pytest against its own PostgreSQL, Kafka broker and local AWS endpoint.
 # Test services use separate ports and a fresh state directory, so a running `make up` is untouched.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,6 +10,7 @@ export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}"
 export KAFKA_CONTROLLER_PORT="${TEST_KAFKA_CONTROLLER_PORT:-19093}"
 export LOCAL_AWS_PORT="${TEST_LOCAL_AWS_PORT:-14566}"
 export AIRFLOW_API_PORT="${TEST_AIRFLOW_API_PORT:-18080}"
+export POSTGRES_PORT="${TEST_POSTGRES_PORT:-15432}"
 # Start* calls on the local endpoint wait up to this long for completion, so pollers finish fast.
 export LOCAL_AWS_SYNC_WAIT="${LOCAL_AWS_SYNC_WAIT:-5}"
 export PYTHONUNBUFFERED=1

@@ -1,6 +1,6 @@
 """Shared fixtures: the real Kafka broker, the local AWS endpoint, and a migrated Airflow metadata DB.
 
-`make test` starts the services before pytest runs (scripts/services.sh). Integration tests fail with
+`make test` starts the services (PostgreSQL, Kafka, the endpoint) before pytest runs (scripts/test.sh). Integration tests fail with
 a clear message, rather than skip, when a service they need is not reachable: a skipped integration
 test would pass when the thing it tests is missing.
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +31,9 @@ AWS_REGION = "us-east-1"
 
 # A per-session Airflow home: tests never touch a developer's ~/airflow or the `make up` stack.
 _TEST_AIRFLOW_HOME = Path(os.environ.get("TEST_AIRFLOW_HOME", STATE_DIR / "test-airflow" / f"session-{os.getpid()}"))
+# dag.test()'s metadata: a fresh database per session on the services' PostgreSQL server (the real-scheduler
+# stack gets another one); AIRFLOW__DATABASE__SQL_ALCHEMY_CONN set by hand still wins.
+_SESSION_DB = f"airflow_session_{os.getpid()}"
 
 
 def _set_default_env() -> None:
@@ -41,7 +43,7 @@ def _set_default_env() -> None:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_TEST_AIRFLOW_HOME}/airflow.db",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _session_db_url(),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -52,6 +54,12 @@ def _set_default_env() -> None:
     env.update(airflow_connections_env(KAFKA_BOOTSTRAP, AWS_ENDPOINT))
     for key, value in env.items():
         os.environ.setdefault(key, value)
+
+
+def _session_db_url() -> str:
+    from devstack.config import StackConfig, postgres_url
+
+    return postgres_url(StackConfig(), _SESSION_DB)
 
 
 def airflow_connections_env(kafka_bootstrap: str, aws_endpoint: str) -> dict[str, str]:
@@ -163,20 +171,24 @@ def s3_bucket(boto_client) -> str:
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> Path:
-    """A migrated SQLite metadata DB for this session (dag.test() needs one)."""
-    db = _TEST_AIRFLOW_HOME / "airflow.db"
-    if not db.exists():
-        result = subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            env=os.environ.copy(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            pytest.fail(f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}")
-    return db
+def airflow_db() -> Iterator[str]:
+    """A migrated metadata DB for this session (dag.test() needs one), created fresh on the test PostgreSQL."""
+    from devstack import airflow, postgres
+    from devstack.config import StackConfig
+    from devstack.processes import StackError
+
+    url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    try:
+        airflow.migrate_database(StackConfig(), url, fresh=True)
+    except StackError as exc:
+        pytest.fail(str(exc))
+    yield url
+    if url == _session_db_url():
+        settings = sys.modules.get("airflow.settings")
+        if settings is not None:
+            settings.dispose_orm()  # this process's pooled connections go before the database does
+        with contextlib.suppress(StackError):
+            postgres.drop_database(StackConfig(), _SESSION_DB)
 
 
 @pytest.fixture(scope="session")
@@ -218,10 +230,10 @@ def airflow_stack(kafka_bootstrap, aws_endpoint) -> Iterator[AirflowStack]:
     env["PIPELINE_RETRY_DELAY_SECONDS"] = "5"
     env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
     home = STATE_DIR / "test-stack-airflow"
-    cfg = StackConfig(airflow_home_dir=home)
+    cfg = StackConfig(airflow_home_dir=home, metadata_db="airflow_stack")
     airflow.stop(cfg)  # a stack left over by an interrupted session
     shutil.rmtree(home, ignore_errors=True)  # and its runs: every session starts from a fresh DB
-    airflow.prepare(cfg, extra_env=env)
+    airflow.prepare(cfg, extra_env=env, fresh_db=True)
     try:
         airflow.start(cfg, extra_env=env)
         client = airflow.client(cfg)

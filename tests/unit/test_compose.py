@@ -32,6 +32,28 @@ def test_images_are_pinned(compose):
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:4.")
 
 
+def test_postgres_matches_the_local_stack(compose):
+    """Same PostgreSQL major as `make up`'s server, and the same driver (psycopg 3) in the URL."""
+    from devstack.postgres import POSTGRES_MAJOR
+
+    image = compose["services"]["postgres"]["image"]
+    assert re.fullmatch(rf"postgres:{POSTGRES_MAJOR}\.\d+(-[a-z]+)?", image), image
+    url = compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert url.startswith("postgresql+psycopg://")
+    lock = (ROOT / "uv.lock").read_text()
+    assert 'name = "psycopg"' in lock and 'name = "asyncpg"' in lock, "sync and async drivers are locked"
+
+
+def test_the_local_postgres_binaries_are_the_pinned_major():
+    """The server `make up` runs is the major docker-compose pins (skipped where none is installed yet)."""
+    from devstack.postgres import POSTGRES_MAJOR, find_binaries
+
+    bins = find_binaries()
+    if bins is None:
+        pytest.skip("no PostgreSQL binaries yet: `make services` installs them")
+    assert bins.major == POSTGRES_MAJOR, bins
+
+
 def test_kafka_is_kraft(compose):
     env = compose["services"]["kafka"]["environment"]
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"

@@ -11,8 +11,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from devstack import postgres
 from devstack.config import StackConfig, airflow_env
-from devstack.processes import ManagedProcess, StackError, http_ok, port_open, wait_until
+from devstack.processes import ManagedProcess, StackError, http_ok, require_free_port, wait_until
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 PIPELINE_DAGS = ("stock_market_setup", "stock_market_simulator", "stock_market_ingest", "stock_market_catalog")
@@ -42,23 +43,58 @@ def cli(
     )
 
 
-def prepare(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
-    """Migrate the metadata DB and write the local admin's password (documented: admin/admin)."""
+def prepare(cfg: StackConfig, extra_env: dict[str, str] | None = None, fresh_db: bool = False) -> None:
+    """Create (`fresh_db`: recreate) and migrate the metadata DB; write the local admin's password.
+
+    The migration is idempotent: on an existing database it only applies what a newer Airflow adds."""
     home = cfg.airflow_home
     home.mkdir(parents=True, exist_ok=True)
     (home / "passwords.json").write_text(json.dumps({cfg.admin_user: cfg.admin_password}))
-    print(f"[airflow] migrating the metadata DB in {home}", flush=True)
+    if cfg.uses_local_postgres:
+        created = postgres.create_database(cfg, cfg.metadata_db, fresh=fresh_db)
+        where = f"PostgreSQL database {cfg.metadata_db!r} ({'new' if created else 'existing'})"
+    else:
+        where = "the database named by AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+        if cfg.sql_alchemy_conn.startswith("sqlite"):
+            print(
+                "[airflow] WARNING: SQLite metadata DB: one writer at a time; backfills while the scheduler "
+                "runs are unsupported (unset AIRFLOW__DATABASE__SQL_ALCHEMY_CONN for PostgreSQL)",
+                file=sys.stderr,
+                flush=True,
+            )
+    print(f"[airflow] migrating the metadata DB: {where}", flush=True)
     result = cli(cfg, "db", "migrate", extra_env=extra_env)
+    if result.returncode != 0:
+        raise StackError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def migrate_database(cfg: StackConfig, url: str, fresh: bool = False) -> None:
+    """Migrate the metadata DB at `url` (the tests' dag.test() DB); on the stack's PostgreSQL server the
+    database is created first (`fresh`: dropped and recreated, so every session starts empty)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    on_our_server = parsed.get_backend_name() == "postgresql" and (parsed.host, parsed.port) == (
+        cfg.postgres_host,
+        cfg.postgres_port,
+    )
+    if on_our_server and parsed.database:
+        postgres.create_database(cfg, parsed.database, fresh=fresh)
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env={**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if result.returncode != 0:
         raise StackError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
 def start(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
     api = component(cfg, "api-server")
-    if api.pid() is None and port_open(cfg.airflow_host, cfg.airflow_port):
-        raise StackError(
-            f"port {cfg.airflow_host}:{cfg.airflow_port} is taken by another process; stop it or set AIRFLOW_API_PORT"
-        )
+    if api.pid() is None:
+        require_free_port(cfg.airflow_host, cfg.airflow_port, "AIRFLOW_API_PORT")
     env = full_env(cfg, extra_env)
     for name in COMPONENTS:
         argv = [sys.executable, "-m", "airflow", name]
@@ -104,7 +140,7 @@ class AirflowClient:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:500]
-            raise StackError(f"{method} {path} -> HTTP {exc.code}: {detail}") from exc
+            raise StackError(f"{method} {path} -> HTTP {exc.code}: {detail}", status=exc.code) from exc
         return json.loads(raw) if raw else None
 
     def token(self) -> str:
@@ -135,12 +171,23 @@ class AirflowClient:
     def run_state(self, dag_id: str, run_id: str) -> str:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
 
-    def ensure_pool(self, name: str, slots: int, description: str) -> None:
+    def ensure_pool(self, name: str, slots: int, description: str, include_deferred: bool = False) -> None:
+        """Create the pool or update it in place (a restart with the same state must not fail)."""
+        # Airflow 3.3's PATCH validates the body as a whole pool: include_deferred is required.
+        body = {"name": name, "slots": slots, "description": description, "include_deferred": include_deferred}
+        if self.exists(f"/api/v2/pools/{name}"):
+            self.patch(f"/api/v2/pools/{name}", body)
+        else:
+            self.post("/api/v2/pools", body)
+
+    def exists(self, path: str) -> bool:
         try:
-            self.get(f"/api/v2/pools/{name}")
-            self.patch(f"/api/v2/pools/{name}", {"name": name, "slots": slots, "description": description})
-        except StackError:
-            self.post("/api/v2/pools", {"name": name, "slots": slots, "description": description})
+            self.get(path)
+        except StackError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout

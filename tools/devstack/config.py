@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from devstack.processes import StackError
 
@@ -30,6 +31,10 @@ def project_root() -> Path:
     return root
 
 
+# The login role that owns Airflow's metadata databases on the stack's PostgreSQL server.
+AIRFLOW_DB_ROLE = "airflow"
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
@@ -49,6 +54,10 @@ class StackConfig:
     airflow_port: int = field(default_factory=lambda: int(_env("AIRFLOW_API_PORT", "8080")))
     admin_user: str = field(default_factory=lambda: _env("AIRFLOW_ADMIN_USER", "admin"))
     admin_password: str = field(default_factory=lambda: _env("AIRFLOW_ADMIN_PASSWORD", "admin"))
+    postgres_host: str = field(default_factory=lambda: _env("POSTGRES_HOST", "127.0.0.1"))
+    postgres_port: int = field(default_factory=lambda: int(_env("POSTGRES_PORT", "5432")))
+    # The database on that server holding this stack's Airflow metadata.
+    metadata_db: str = field(default_factory=lambda: _env("POSTGRES_DB", "airflow"))
     # Tests run a second, isolated Airflow beside their dag.test() metadata DB.
     airflow_home_dir: Path | None = None
 
@@ -72,11 +81,18 @@ class StackConfig:
 
     @property
     def sql_alchemy_conn(self) -> str:
-        """SQLite under the Airflow home; an explicit home (tests) never borrows another DB from the env."""
-        default = f"sqlite:///{self.airflow_home}/airflow.db"
+        """The stack's PostgreSQL database, unless AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names another.
+
+        An explicit home (a test stack) never borrows another DB from the environment."""
+        default = postgres_url(self, self.metadata_db)
         if self.airflow_home_dir is not None:
             return default
         return _env("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", default)
+
+    @property
+    def uses_local_postgres(self) -> bool:
+        """Whether Airflow's metadata lives on the stack's own PostgreSQL server (the default)."""
+        return self.sql_alchemy_conn == postgres_url(self, self.metadata_db)
 
     @property
     def run_dir(self) -> Path:
@@ -85,6 +101,12 @@ class StackConfig:
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
+
+
+def postgres_url(cfg: StackConfig, database: str) -> str:
+    """SQLAlchemy URL of `database` on the stack's server, as the Airflow role (psycopg 3 driver)."""
+    password = quote(local_secret(cfg, "postgres_airflow"), safe="")
+    return f"postgresql+psycopg://{AIRFLOW_DB_ROLE}:{password}@{cfg.postgres_host}:{cfg.postgres_port}/{database}"
 
 
 def stack_config_for(kafka_bootstrap: str, aws_endpoint: str) -> StackConfig:
@@ -134,14 +156,32 @@ def connections_env(cfg: StackConfig) -> dict[str, str]:
     }
 
 
-def _local_secret(cfg: StackConfig, name: str) -> str:
+def local_secret(cfg: StackConfig, name: str) -> str:
     """A random secret generated once per state directory (never a constant in code)."""
     path = cfg.state_dir / "secrets" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        draft = path.with_name(f".{name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)  # atomic: when two processes race, the first secret wins for both
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
+
+
+def default_parallelism() -> int:
+    """LocalExecutor task slots: three per core (6 on the 2-core reference machine).
+
+    A task spends about a CPU-second starting (interpreter, providers, DAG parse), then mostly waits on
+    Kafka, S3 or Athena. Three slots per core overlap those waits; more only queue CPU behind the
+    scheduler and the api-server (which serves every task's execution API) on a small machine.
+    The Athena pool still caps concurrent queries separately."""
+    return max(4, 3 * (os.cpu_count() or 2))
 
 
 def airflow_env(cfg: StackConfig) -> dict[str, str]:
@@ -153,7 +193,7 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.root / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": _env("AIRFLOW__CORE__PARALLELISM", "8"),
+        "AIRFLOW__CORE__PARALLELISM": _env("AIRFLOW__CORE__PARALLELISM", str(default_parallelism())),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{cfg.admin_user}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{cfg.airflow_url}/execution/",
@@ -161,8 +201,8 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__API__HOST": cfg.airflow_host,
         "AIRFLOW__API__PORT": str(cfg.airflow_port),
         "AIRFLOW__API__BASE_URL": cfg.airflow_url,
-        "AIRFLOW__API__SECRET_KEY": _local_secret(cfg, "api_secret_key"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": _local_secret(cfg, "jwt_secret"),
+        "AIRFLOW__API__SECRET_KEY": local_secret(cfg, "api_secret_key"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": local_secret(cfg, "jwt_secret"),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": _env("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "30"),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AWS_DEFAULT_REGION": cfg.aws_region,

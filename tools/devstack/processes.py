@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -17,6 +18,10 @@ from pathlib import Path
 
 class StackError(RuntimeError):
     """A service could not be started or stopped; the message says which and where its log is."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, when a REST call failed
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,10 @@ class ManagedProcess:
             return None
         return pid
 
-    def start(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> int:
+    def start(
+        self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None, user: int | None = None
+    ) -> int:
+        """Start `argv` in its own process group (as uid `user` with its primary group, when given)."""
         existing = self.pid()
         if existing:
             return existing
@@ -73,18 +81,28 @@ class ManagedProcess:
                 # services down in order, and stop() can signal the whole group (gunicorn/uvicorn
                 # workers, executor children) without touching anything else.
                 start_new_session=True,
+                user=user,
+                group=None if user is None else pwd.getpwuid(user).pw_gid,
+                extra_groups=None if user is None else [],
             )
         self.pid_file.write_text(str(proc.pid))
         return proc.pid
 
-    def stop(self, timeout: float = 30.0, sig: int = signal.SIGTERM) -> bool:
-        """Stop the process group we started; returns False when nothing was running."""
+    def stop(self, timeout: float = 30.0, sig: int = signal.SIGTERM, leader_only: bool = False) -> bool:
+        """Stop the process group we started; returns False when nothing was running.
+
+        `leader_only` signals just the group leader (a server that shuts its own children down in
+        order, as PostgreSQL's postmaster does) and still waits for the whole group to exit.
+        """
         pid = self.pid()
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, sig)
+            if leader_only:
+                os.kill(pid, sig)
+            else:
+                os.killpg(pid, sig)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not _group_alive(pid):
@@ -125,6 +143,12 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def require_free_port(host: str, port: int, variable: str) -> None:
+    """Fail with the variable to change when something else already listens where a service would."""
+    if port_open(host, port):
+        raise StackError(f"port {host}:{port} is taken by another process; stop it or set {variable}")
+
+
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -150,3 +174,25 @@ def wait_until(
         time.sleep(interval)
     log_hint = f"\nlast lines of {process.log_file}:\n{process.tail()}" if process else ""
     raise StackError(f"timed out after {timeout:.0f}s waiting for {what}{log_hint}")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for a throw-away stack in a test)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def pids_with_argument(fragment: str) -> list[int]:
+    """PIDs of the processes whose command line contains `fragment` (to find orphans of one state dir)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fragment in cmdline:
+            found.append(int(entry.name))
+    return found

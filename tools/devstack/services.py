@@ -1,13 +1,18 @@
-"""Kafka and the local AWS endpoint: the two services the pipeline and the integration tests need."""
+"""The services under Airflow: PostgreSQL (its metadata), Kafka and the local AWS endpoint.
+
+Each start reports whether it started the service, so a caller stops only what it started.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Collection
 
+from devstack import postgres
 from devstack.config import StackConfig
-from devstack.processes import ManagedProcess, StackError, http_ok, port_open, wait_until
+from devstack.processes import ManagedProcess, StackError, http_ok, require_free_port, wait_until
 
 
 def _kafka_env(cfg: StackConfig) -> dict[str, str]:
@@ -20,10 +25,21 @@ def _kafka_env(cfg: StackConfig) -> dict[str, str]:
     }
 
 
-def start_kafka(cfg: StackConfig) -> None:
+def kafka_running(cfg: StackConfig) -> bool:
+    script = str(cfg.root / "scripts" / "kafka.sh")
+    return subprocess.run([script, "status"], env=_kafka_env(cfg), capture_output=True).returncode == 0
+
+
+def start_kafka(cfg: StackConfig) -> bool:
+    """Start the broker; returns False when it was already running."""
+    if kafka_running(cfg):
+        print(f"[kafka] already running on {cfg.kafka_bootstrap}", flush=True)
+        return False
     result = subprocess.run([str(cfg.root / "scripts" / "kafka.sh"), "start"], env=_kafka_env(cfg))
     if result.returncode != 0:
+        stop_kafka(cfg)  # a broker still starting would otherwise outlive the failed start
         raise StackError("Kafka did not start (see the messages above and `scripts/kafka.sh logs`)")
+    return True
 
 
 def stop_kafka(cfg: StackConfig) -> None:
@@ -34,13 +50,14 @@ def aws_process(cfg: StackConfig) -> ManagedProcess:
     return ManagedProcess("local-aws", cfg.run_dir, cfg.log_dir)
 
 
-def start_local_aws(cfg: StackConfig, sync_wait: float | None = None) -> None:
+def start_local_aws(cfg: StackConfig, sync_wait: float | None = None) -> bool:
+    """Start the endpoint; returns False when it was already running."""
     proc = aws_process(cfg)
     health = f"{cfg.aws_endpoint}/_local_aws/health"
-    if proc.pid() is None and port_open(cfg.aws_host, cfg.aws_port):
-        raise StackError(
-            f"port {cfg.aws_host}:{cfg.aws_port} is taken by another process; stop it or set LOCAL_AWS_PORT"
-        )
+    if proc.pid() is not None:
+        print(f"[local-aws] already running (pid {proc.pid()}) on {cfg.aws_endpoint}", flush=True)
+        return False
+    require_free_port(cfg.aws_host, cfg.aws_port, "LOCAL_AWS_PORT")
     wait = os.environ.get("LOCAL_AWS_SYNC_WAIT", "") if sync_wait is None else str(sync_wait)
     argv = [
         sys.executable,
@@ -58,6 +75,7 @@ def start_local_aws(cfg: StackConfig, sync_wait: float | None = None) -> None:
     proc.start(argv, env=dict(os.environ), cwd=cfg.root)
     wait_until(lambda: http_ok(health), 60, f"the local AWS endpoint on {cfg.aws_endpoint}", proc)
     print(f"[local-aws] ready: {cfg.aws_endpoint} (state in {cfg.state_dir / 'aws'})", flush=True)
+    return True
 
 
 def stop_local_aws(cfg: StackConfig) -> None:
@@ -65,20 +83,43 @@ def stop_local_aws(cfg: StackConfig) -> None:
         print("[local-aws] stopped", flush=True)
 
 
-def start_services(cfg: StackConfig) -> None:
-    start_kafka(cfg)
-    start_local_aws(cfg)
+SERVICES = ("postgres", "kafka", "local-aws")
+
+
+def start_services(cfg: StackConfig) -> list[str]:
+    """Start what is not running yet; returns the names of the services started here.
+
+    PostgreSQL is started only when Airflow's metadata lives on it (the default)."""
+    started: list[str] = []
+    try:
+        if cfg.uses_local_postgres and postgres.start(cfg):
+            started.append("postgres")
+        if start_kafka(cfg):
+            started.append("kafka")
+        if start_local_aws(cfg):
+            started.append("local-aws")
+    except BaseException:
+        stop_services(cfg, only=started)  # a half-started set would outlive the failed command
+        raise
+    database = f"PostgreSQL {cfg.postgres_host}:{cfg.postgres_port}" if cfg.uses_local_postgres else "(not used)"
     print(
         "services ready:\n"
+        f"  Airflow metadata DB      {database}\n"
         f"  Kafka bootstrap.servers  {cfg.kafka_bootstrap}\n"
         f"  AWS endpoint (S3, Glue, Athena, STS)  {cfg.aws_endpoint}",
         flush=True,
     )
+    return started
 
 
-def stop_services(cfg: StackConfig) -> None:
-    stop_local_aws(cfg)
-    stop_kafka(cfg)
+def stop_services(cfg: StackConfig, only: Collection[str] = SERVICES) -> None:
+    """Stop the services (those named in `only`); PostgreSQL last, after everything that writes to it."""
+    if "local-aws" in only:
+        stop_local_aws(cfg)
+    if "kafka" in only:
+        stop_kafka(cfg)
+    if "postgres" in only:
+        postgres.stop(cfg)
 
 
 def kafka_status(cfg: StackConfig) -> str:
