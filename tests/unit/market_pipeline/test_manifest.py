@@ -5,15 +5,13 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+from market_pipeline.layout import manifest_key
 from market_pipeline.manifest import (
     Manifest,
     ObjectEntry,
     PartitionSummary,
-    format_instant,
     latest_manifests,
     list_manifests,
-    manifest_key,
-    parse_instant,
     read_manifest,
     write_manifest,
 )
@@ -80,15 +78,17 @@ def manifest_for(start: datetime, minutes: int = 5, rows: int = 10) -> Manifest:
     )
 
 
-def test_instant_format_round_trip():
-    assert format_instant(T0) == "2026-11-25T10:00:00Z"
-    odd = T0 + timedelta(milliseconds=250)
-    assert format_instant(odd) == "2026-11-25T10:00:00.250Z"
-    assert parse_instant(format_instant(odd)) == odd
+def rows_by_partition(manifest: Manifest) -> dict[tuple[str, int], int]:
+    """Rows per Hive partition (dt, hour): what Athena should count for this window."""
+    counts: dict[tuple[str, int], int] = {}
+    for obj in manifest.data_objects:
+        assert obj.hour is not None
+        counts[(obj.dt, obj.hour)] = counts.get((obj.dt, obj.hour), 0) + obj.rows
+    return counts
 
 
 def test_manifest_key_is_the_window_end():
-    assert manifest_key("ticks", T0) == "_manifests/ticks/2026-11-25T10:00:00Z.json"
+    assert manifest_for(T0).key == "_manifests/ticks/2026-11-25T10:05:00Z.json"
 
 
 def test_json_round_trip_and_counts():
@@ -96,7 +96,7 @@ def test_json_round_trip_and_counts():
     back = Manifest.from_json(manifest.to_json())
     assert back == manifest
     assert back.messages_in == 11 and back.rows_out == 10 and back.dlq_count == 1
-    assert back.rows_by_partition() == {("2026-11-25", 10): 10}
+    assert rows_by_partition(back) == {("2026-11-25", 10): 10}
     assert manifest.to_json() == back.to_json()  # canonical bytes
 
 
@@ -106,6 +106,8 @@ def test_write_read_list_and_latest():
         write_manifest(s3, "b", manifest_for(T0 + timedelta(minutes=5 * i), rows=i))
     assert read_manifest(s3, "b", manifest_key("ticks", T0 + timedelta(minutes=5))) == manifest_for(T0, rows=0)
     assert read_manifest(s3, "b", "_manifests/ticks/nope.json") is None
+    s3.objects["_manifests/ticks/stray.json"] = b"{}"  # not a window's manifest: listed, never read
+    assert len(list_manifests(s3, "b", "ticks")) == 6
     hour = list_manifests(s3, "b", "ticks", T0 + timedelta(minutes=5), T0 + timedelta(minutes=20))
     assert [m.window_start for m in hour] == [T0 + timedelta(minutes=5 * i) for i in (1, 2, 3)]
     assert len(list_manifests(s3, "b", "ticks")) == 6
