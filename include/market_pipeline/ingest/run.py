@@ -30,9 +30,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from market_pipeline import layout, s3io
 from market_pipeline import manifest as mf
-from market_pipeline.decode import RawBatch, decode_batch
-from market_pipeline.kafka_window import (
+from market_pipeline.ingest.decode import decode_batch
+from market_pipeline.ingest.kafka_window import (
     Chunk,
     PartitionRange,
     Window,
@@ -42,17 +43,8 @@ from market_pipeline.kafka_window import (
     resolve_offsets,
     wait_until_closed,
 )
+from market_pipeline.ingest.parquet import write_dead_letters, write_rows
 from market_pipeline.schema import SCHEMA_VERSION
-from market_pipeline.writer import (
-    data_key,
-    dlq_key,
-    list_keys,
-    offsets_range,
-    parquet_bytes,
-    parse_key,
-    put_object,
-    split_by_hour,
-)
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +108,8 @@ class WindowResult:
             "table": self.table,
             "topic": self.topic,
             "bucket": self.bucket,
-            "window_start": mf.format_instant(self.window_start),
-            "window_end": mf.format_instant(self.window_end),
+            "window_start": layout.format_instant(self.window_start),
+            "window_end": layout.format_instant(self.window_end),
             "manifest_key": self.manifest_key,
             "messages_in": self.messages_in,
             "rows_out": self.rows_out,
@@ -139,9 +131,9 @@ class BadShareExceededError(RuntimeError):
     def __init__(self, result: WindowResult, max_bad_share: float) -> None:
         super().__init__(
             f"{result.dlq_count} of {result.messages_in} messages ({result.bad_share:.2%}) in window "
-            f"[{mf.format_instant(result.window_start)}, {mf.format_instant(result.window_end)}) went to the "
-            f"dead-letter area, above the limit of {max_bad_share:.2%}; see dlq/{result.table}/ and "
-            f"{result.manifest_key}"
+            f"[{layout.format_instant(result.window_start)}, {layout.format_instant(result.window_end)}) went to the "
+            f"dead-letter area, above the limit of {max_bad_share:.2%}; see "
+            f"{layout.dlq_prefix(result.table)} and {result.manifest_key}"
         )
         self.result = result
 
@@ -173,7 +165,7 @@ def ingest_window(
     # Arrow's compute registry costs ~1 s on first use; warm it while we talk to the broker.
     threading.Thread(target=_warm_up_arrow, name="arrow-warm-up", daemon=True).start()
     window = Window(window_start.astimezone(UTC), window_end.astimezone(UTC))
-    label = f"{topic} [{mf.format_instant(window.start)}, {mf.format_instant(window.end)})"
+    label = f"{topic} [{layout.format_instant(window.start)}, {layout.format_instant(window.end)})"
 
     wait_until_closed(
         consumer,
@@ -285,9 +277,8 @@ def _write_chunks(
     with ThreadPoolExecutor(max_workers=opts.writer_threads, thread_name_prefix="ingest-writer") as pool:
         try:
             for chunk in chunks:
-                batch = _raw_batch(chunk)
-                read += len(batch)
-                pending.append(pool.submit(_write_chunk, s3, bucket, table, topic, batch))
+                read += len(chunk)
+                pending.append(pool.submit(_write_chunk, s3, bucket, table, topic, chunk))
                 while len(pending) > opts.max_pending_chunks:
                     outcomes.append(pending.popleft().result())
                 now = time.monotonic()
@@ -304,29 +295,11 @@ def _write_chunks(
     return outcomes
 
 
-def _raw_batch(chunk: Chunk) -> RawBatch:
-    return RawBatch(chunk.partition, chunk.values, chunk.offsets, chunk.timestamps_ms, chunk.keys)
-
-
-def _write_chunk(s3: Any, bucket: str, table: str, topic: str, batch: RawBatch) -> _ChunkOutcome:
-    decoded = decode_batch(batch)
-    objects: list[mf.ObjectEntry] = []
-    for dt, hour, part in split_by_hour(decoded.rows):
-        first, last = offsets_range(part)
-        key = data_key(table, topic, batch.partition, first, last, dt, hour)
-        body = parquet_bytes(part)
-        put_object(s3, bucket, key, body)
-        objects.append(mf.ObjectEntry(key, "data", batch.partition, first, last, part.num_rows, len(body), dt, hour))
-    dlq = decoded.dlq
-    if dlq.num_rows:
-        first, last = offsets_range(dlq)
-        first_ms = int(dlq["broker_timestamp"][0].value)
-        dt = datetime.fromtimestamp(first_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
-        key = dlq_key(table, topic, batch.partition, first, last, dt)
-        body = parquet_bytes(dlq)
-        put_object(s3, bucket, key, body)
-        objects.append(mf.ObjectEntry(key, "dlq", batch.partition, first, last, dlq.num_rows, len(body), dt))
-    return _ChunkOutcome(batch.partition, len(batch), decoded.rows.num_rows, dlq.num_rows, objects)
+def _write_chunk(s3: Any, bucket: str, table: str, topic: str, chunk: Chunk) -> _ChunkOutcome:
+    decoded = decode_batch(chunk)
+    objects = write_rows(s3, bucket, table, topic, chunk.partition, decoded.rows)
+    objects += write_dead_letters(s3, bucket, table, topic, chunk.partition, decoded.dlq)
+    return _ChunkOutcome(chunk.partition, len(chunk), decoded.rows.num_rows, decoded.dlq.num_rows, objects)
 
 
 def _delete_stale(
@@ -347,17 +320,17 @@ def _delete_stale(
     if not owned:
         return 0
     prefixes = {key.rsplit("/", 1)[0] + "/" for key in written}
-    previous = mf.read_manifest(s3, bucket, mf.manifest_key(table, window.end))
+    previous = mf.read_manifest(s3, bucket, layout.manifest_key(table, window.end))
     if previous is not None:
         prefixes.update(o.key.rsplit("/", 1)[0] + "/" for o in previous.objects)
     day = window.start.date()
     while day <= (window.end - timedelta(milliseconds=1)).date():
-        prefixes.add(f"dlq/{table}/dt={day.isoformat()}/")
+        prefixes.add(layout.dlq_day_prefix(table, day.isoformat()))
         day += timedelta(days=1)
     deleted = 0
     for prefix in sorted(prefixes):
-        for key in list_keys(s3, bucket, prefix):
-            parts = parse_key(key)
+        for key in s3io.list_keys(s3, bucket, prefix):
+            parts = layout.parse_key(key)
             if parts is None or key in written or parts.topic != topic or parts.table != table:
                 continue
             bounds = owned.get(parts.partition)

@@ -19,7 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from market_pipeline.ingest.kafka_window import Chunk
 from market_pipeline.schema import (
+    DLQ_SCHEMA,
     EVENT_TYPES,
     MAX_MESSAGE_BYTES,
     MESSAGE_SCHEMA,
@@ -27,35 +29,9 @@ from market_pipeline.schema import (
     SUPPORTED_SCHEMA_VERSIONS,
 )
 
-DLQ_SCHEMA = pa.schema(
-    [
-        pa.field("raw", pa.binary(), nullable=True),
-        pa.field("key", pa.binary(), nullable=True),
-        pa.field("kafka_partition", pa.int32(), nullable=False),
-        pa.field("kafka_offset", pa.int64(), nullable=False),
-        pa.field("broker_timestamp", pa.timestamp("ms", tz="UTC"), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-    ],
-    metadata={b"stock_market.dlq_schema_version": b"1"},
-)
-
 _PARSE_OPTIONS = pj.ParseOptions(explicit_schema=MESSAGE_SCHEMA, unexpected_field_behavior="error")
 _FIELD_KINDS = {f.name: f.type for f in MESSAGE_SCHEMA}
 _SPLIT_WAYS = 8
-
-
-@dataclass(frozen=True)
-class RawBatch:
-    """Message values of one partition in offset order, with their Kafka coordinates."""
-
-    partition: int
-    values: Sequence[bytes | None]
-    offsets: np.ndarray  # int64, strictly increasing
-    timestamps_ms: np.ndarray  # int64 broker timestamps (LogAppendTime)
-    keys: Sequence[bytes | None] | None = None  # only read for dead-lettered messages
-
-    def __len__(self) -> int:
-        return len(self.values)
 
 
 @dataclass(frozen=True)
@@ -66,7 +42,7 @@ class Decoded:
     dlq: pa.Table
 
 
-def decode_batch(batch: RawBatch) -> Decoded:
+def decode_batch(batch: Chunk) -> Decoded:
     """Decode and validate one batch; bad messages go to the DLQ table with a reason."""
     n = len(batch)
     if n == 0:
@@ -299,7 +275,7 @@ def _one_of(column: pa.ChunkedArray, allowed: frozenset) -> pa.ChunkedArray:
     return result
 
 
-def _dlq_table(batch: RawBatch, bad: dict[int, str]) -> pa.Table:
+def _dlq_table(batch: Chunk, bad: dict[int, str]) -> pa.Table:
     if not bad:
         return DLQ_SCHEMA.empty_table()
     idx = np.asarray(sorted(bad), dtype=np.int64)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import Message
 
-from market_pipeline.ingest import IngestOptions
-from market_pipeline.kafka_window import (
+from market_pipeline.ingest.kafka_window import (
     WINDOW_CONSUMER_OVERRIDES,
     PartitionRange,
     Window,
@@ -14,6 +13,7 @@ from market_pipeline.kafka_window import (
     _PartitionCursor,
     window_consumer_config,
 )
+from market_pipeline.ingest.run import IngestOptions
 
 
 def messages(partition: int, offsets: range | list[int]) -> list[Message]:

@@ -1,4 +1,4 @@
-"""Object keys, event-time hour partitions and deterministic Parquet bytes."""
+"""Event-time hour partitions, deterministic Parquet bytes, and parts written with their manifest entries."""
 
 from __future__ import annotations
 
@@ -7,48 +7,27 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyarrow.parquet as pq
-import pytest
 
-from market_pipeline.decode import RawBatch, decode_batch
+from market_pipeline.ingest.decode import decode_batch
+from market_pipeline.ingest.kafka_window import Chunk
+from market_pipeline.ingest.parquet import parquet_bytes, split_by_hour, write_dead_letters, write_rows
 from market_pipeline.schema import RAW_TABLE_SCHEMA
-from market_pipeline.writer import ObjectKey, data_key, dlq_key, parquet_bytes, parse_key, split_by_hour
-from tests.ingest_ticks import encode, make_ticks
+from tests.ticks import encode, make_ticks
 
 
 def rows_for(ticks: list[dict], first_offset: int = 0):
     n = len(ticks)
     return decode_batch(
-        RawBatch(
+        Chunk(
             partition=1,
+            range_start=first_offset,
+            range_end=first_offset + n,
             values=[encode(t) for t in ticks],
+            keys=None,
             offsets=np.arange(first_offset, first_offset + n, dtype=np.int64),
             timestamps_ms=np.full(n, 1_764_081_000_000, dtype=np.int64),
         )
     ).rows
-
-
-def test_data_key_layout_and_round_trip():
-    key = data_key("ticks", "stock_market_data", 2, 1500, 1999, "2026-11-25", 9)
-    assert key == "raw/ticks/dt=2026-11-25/hour=09/stock_market_data+2+0000001500+0000001999.parquet"
-    assert parse_key(key) == ObjectKey("raw", "ticks", "2026-11-25", 9, "stock_market_data", 2, 1500, 1999)
-
-
-def test_dlq_key_layout_and_round_trip():
-    key = dlq_key("ticks", "stock_market_data", 0, 7, 7, "2026-11-25")
-    assert key == "dlq/ticks/dt=2026-11-25/stock_market_data+0+0000000007+0000000007.parquet"
-    assert parse_key(key) == ObjectKey("dlq", "ticks", "2026-11-25", None, "stock_market_data", 0, 7, 7)
-
-
-def test_offsets_wider_than_the_padding_still_round_trip():
-    key = data_key("ticks", "t", 0, 12_345_678_901, 12_345_678_999, "2026-11-25", 0)
-    parts = parse_key(key)
-    assert parts is not None and parts.first_offset == 12_345_678_901
-
-
-def test_other_keys_are_not_parsed_and_bad_topics_are_refused():
-    assert parse_key("_manifests/ticks/2026-11-25T10:05:00Z.json") is None
-    with pytest.raises(ValueError):
-        data_key("ticks", "a+b", 0, 1, 2, "2026-11-25", 0)
 
 
 def test_split_by_hour_across_an_hour_boundary_keeps_offset_order():
@@ -91,3 +70,32 @@ def test_parquet_bytes_are_deterministic_and_carry_the_fixed_schema():
 
 def test_empty_table_has_no_hour_parts():
     assert split_by_hour(RAW_TABLE_SCHEMA.empty_table()) == []
+
+
+class RecordingS3:
+    def __init__(self) -> None:
+        self.puts: dict[str, tuple[bytes, str]] = {}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
+        self.puts[Key] = (Body, ContentType)
+
+
+def test_each_part_written_returns_its_manifest_entry():
+    ticks = make_ticks(40, datetime(2026, 11, 25, 9, 59, 59, tzinfo=UTC), step=timedelta(milliseconds=50))
+    s3 = RecordingS3()
+    entries = write_rows(s3, "lake", "ticks", "topic", 1, rows_for(ticks, first_offset=10))
+    assert [(e.key, e.kind, e.first_offset, e.last_offset, e.rows, e.dt, e.hour) for e in entries] == [
+        ("raw/ticks/dt=2026-11-25/hour=09/topic+1+0000000010+0000000029.parquet", "data", 10, 29, 20, "2026-11-25", 9),
+        ("raw/ticks/dt=2026-11-25/hour=10/topic+1+0000000030+0000000049.parquet", "data", 30, 49, 20, "2026-11-25", 10),
+    ]
+    for entry in entries:
+        body, content_type = s3.puts[entry.key]
+        assert entry.bytes == len(body) and content_type == "application/vnd.apache.parquet"
+        assert pq.read_table(io.BytesIO(body)).num_rows == entry.rows
+    assert write_dead_letters(s3, "lake", "ticks", "topic", 3, decode_batch(_bad_chunk()).dlq)[0].key == (
+        "dlq/ticks/dt=2025-11-25/topic+3+0000000005+0000000006.parquet"
+    )
+
+
+def _bad_chunk() -> Chunk:
+    return Chunk(3, 5, 7, [b"nope", None], None, np.array([5, 6]), np.array([1_764_081_000_000] * 2))

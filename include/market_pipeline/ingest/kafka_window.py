@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -133,23 +133,23 @@ class PartitionRange:
         return self.end_offset - self.start_offset
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chunk:
-    """The messages of one partition with offsets in [range_start, range_end), as columns.
+    """Messages of one partition with offsets in [range_start, range_end), in offset order, as columns.
 
-    Chunk bounds are fixed steps of ``chunk_size`` offsets from the window's start offset, so the
-    same window always splits the same way and object keys stay deterministic. Columns instead of
-    Message objects: the Messages are dropped right after each consume() batch, which keeps memory
-    down and makes consuming measurably cheaper.
+    What the reader yields and the decoder takes. Chunk bounds are fixed steps of ``chunk_size``
+    offsets from the window's start offset, so the same window always splits the same way and object
+    keys stay deterministic. Columns instead of Message objects: the Messages are dropped right after
+    each consume() batch, which keeps memory down and makes consuming measurably cheaper.
     """
 
     partition: int
     range_start: int
     range_end: int
-    values: list[bytes | None]
-    keys: list[bytes | None]
-    offsets: np.ndarray  # int64, ascending
-    timestamps_ms: np.ndarray  # int64 broker timestamps
+    values: Sequence[bytes | None]
+    keys: Sequence[bytes | None] | None  # only read for dead-lettered messages
+    offsets: np.ndarray  # int64, strictly increasing
+    timestamps_ms: np.ndarray  # int64 broker timestamps (LogAppendTime)
 
     def __len__(self) -> int:
         return len(self.values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -19,17 +20,17 @@ import pyarrow.parquet as pq
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from market_pipeline.ingest import BadShareExceededError, IngestOptions, WindowResult, ingest_window
-from market_pipeline.kafka_window import (
+from market_pipeline.ingest.kafka_window import (
     BrokerUnavailableError,
     WindowExpiredError,
     WindowNotClosedError,
     window_consumer_config,
 )
-from market_pipeline.manifest import Manifest, manifest_key, read_manifest
-from market_pipeline.writer import parse_key
-from tests.ingest_ticks import Delivered, encode, make_ticks, ms_to_dt, produce
+from market_pipeline.ingest.run import BadShareExceededError, IngestOptions, WindowResult, ingest_window
+from market_pipeline.layout import manifest_key, parse_key
+from market_pipeline.manifest import Manifest, read_manifest
 from tests.support import wait_for
+from tests.ticks import Delivered, encode, make_ticks, ms_to_dt, produce
 
 pytestmark = pytest.mark.integration
 
@@ -120,15 +121,18 @@ def close_windows(stack: Stack) -> list[Delivered]:
     return produce_phase(stack, [(b"AAPL", encode(make_ticks(1, HOUR_EDGE)[0]), p) for p in range(3)])
 
 
-def expected_rows(delivered: list[Delivered]) -> list[tuple[int, int, bytes]]:
-    return sorted((d.partition, d.offset, d.value) for d in delivered)  # type: ignore[misc]
+def expected_rows(delivered: list[Delivered]) -> list[tuple[int, int, str, int]]:
+    """(partition, offset, symbol, seq) of each produced tick: (symbol, seq) identifies a simulated tick."""
+    ticks = [json.loads(d.value) for d in delivered]  # type: ignore[arg-type]
+    return sorted((d.partition, d.offset, t["symbol"], t["seq"]) for d, t in zip(delivered, ticks, strict=True))
 
 
-def actual_rows(table: pa.Table) -> list[tuple[int, int, int]]:
+def actual_rows(table: pa.Table) -> list[tuple[int, int, str, int]]:
     return sorted(
         zip(
             table["kafka_partition"].to_pylist(),
             table["kafka_offset"].to_pylist(),
+            table["symbol"].to_pylist(),
             table["seq"].to_pylist(),
             strict=True,
         )
@@ -146,19 +150,19 @@ def test_every_tick_lands_exactly_once_with_one_object_per_hour_per_partition(st
 
     assert (result.messages_in, result.rows_out, result.dlq_count) == (300, 300, 0)
     table = stack.table()
-    by_offset = {(d.partition, d.offset): i for i, d in enumerate(inside)}
-    assert actual_rows(table) == sorted((d.partition, d.offset, by_offset[(d.partition, d.offset)]) for d in inside)
+    assert actual_rows(table) == expected_rows(inside)
     assert table.num_rows == len(
         set(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))
     )
     # Row by row: every column equals what was produced.
-    produced = {t["seq"]: t for t in ticks}
+    produced = {(t["symbol"], t["seq"]): i for i, t in enumerate(ticks)}
+    assert len(produced) == len(ticks)
     for row in table.to_pylist():
-        tick = produced[row["seq"]]
-        assert row["symbol"] == tick["symbol"] and row["price"] == tick["price"] and row["size"] == tick["size"]
+        i = produced[(row["symbol"], row["seq"])]
+        tick = ticks[i]
+        assert row["price"] == tick["price"] and row["size"] == tick["size"] and row["bid"] == tick["bid"]
         assert row["event_time"].strftime("%Y-%m-%dT%H:%M:%S.%fZ") == tick["event_time"]
-        delivered = inside[row["seq"]]
-        assert row["ingested_at"] == ms_to_dt(delivered.timestamp_ms)
+        assert row["ingested_at"] == ms_to_dt(inside[i].timestamp_ms)
 
     keys = [parse_key(k) for k in stack.objects("raw/")]
     assert sorted((k.hour, k.partition) for k in keys) == [(9, 0), (9, 1), (9, 2), (10, 0), (10, 1), (10, 2)]
@@ -213,10 +217,7 @@ def test_older_window_rerun_after_a_newer_one_reproduces_its_objects(stack):
     assert stack.objects() == both
     assert all(both[k] == v for k, v in older_snapshot.items())
     assert stack.committed() == committed_after_newer  # a backfill never rewinds the group
-    assert actual_rows(stack.table()) == sorted(
-        [(d.partition, d.offset, i) for i, d in enumerate(older)]
-        + [(d.partition, d.offset, i) for i, d in enumerate(newer)]
-    )
+    assert actual_rows(stack.table()) == expected_rows(older + newer)
 
 
 BAD = {
@@ -341,7 +342,7 @@ def test_s3_failure_mid_window_leaves_no_manifest_and_the_retry_completes_withou
     result = stack.ingest(start, end, small_chunks)
     assert result.rows_out == 300
     table = stack.table()
-    assert actual_rows(table) == sorted((d.partition, d.offset, i) for i, d in enumerate(inside))
+    assert actual_rows(table) == expected_rows(inside)
     manifest = read_manifest(stack.s3, stack.bucket, manifest_key(TABLE, end))
     assert isinstance(manifest, Manifest) and {o.key for o in manifest.data_objects} == set(stack.objects("raw/"))
 
@@ -356,7 +357,7 @@ def test_rerun_with_another_chunk_size_replaces_the_old_objects(stack):
     fewer = set(stack.objects("raw/"))
     assert len(fewer) == result.data_objects < len(many)
     assert result.stale_objects_deleted == len(many - fewer) > 0
-    assert actual_rows(stack.table()) == sorted((d.partition, d.offset, i) for i, d in enumerate(inside))
+    assert actual_rows(stack.table()) == expected_rows(inside)
 
 
 def test_window_older_than_retention_fails_clearly(stack, kafka_admin):

@@ -9,18 +9,21 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from market_pipeline.decode import DLQ_SCHEMA, RawBatch, decode_batch
-from market_pipeline.schema import MAX_MESSAGE_BYTES, RAW_TABLE_SCHEMA
-from tests.ingest_ticks import encode, make_ticks
+from market_pipeline.ingest.decode import decode_batch
+from market_pipeline.ingest.kafka_window import Chunk
+from market_pipeline.schema import DLQ_SCHEMA, MAX_MESSAGE_BYTES, RAW_TABLE_SCHEMA
+from tests.ticks import encode, make_ticks
 
 START = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 GOOD = make_ticks(1, START)[0]
 
 
-def batch(values: list[bytes | None], partition: int = 2, first_offset: int = 100) -> RawBatch:
+def batch(values: list[bytes | None], partition: int = 2, first_offset: int = 100) -> Chunk:
     n = len(values)
-    return RawBatch(
+    return Chunk(
         partition=partition,
+        range_start=first_offset,
+        range_end=first_offset + n,
         values=values,
         offsets=np.arange(first_offset, first_offset + n, dtype=np.int64),
         timestamps_ms=np.arange(1_764_081_000_000, 1_764_081_000_000 + n, dtype=np.int64),
@@ -46,7 +49,7 @@ def test_good_batch_decodes_every_message_with_kafka_columns():
     assert set(rows["kafka_partition"].to_pylist()) == {2}
     assert rows["ingested_at"][0].value == 1_764_081_000_000
     first = rows.slice(0, 1).to_pylist()[0]
-    assert first["symbol"] == ticks[0]["symbol"] and first["seq"] == 0
+    assert first["symbol"] == ticks[0]["symbol"] and first["seq"] == ticks[0]["seq"]
     assert first["event_time"] == START
     assert rows["size"].to_pylist()[:3] == [t["size"] for t in ticks[:3]]
 
@@ -100,15 +103,16 @@ def test_two_objects_in_one_message_are_rejected_not_split():
 
 
 def test_mixed_batch_keeps_every_good_message_in_order():
-    ticks = [encode(t) for t in make_ticks(1000, START)]
-    values: list[bytes | None] = list(ticks)
+    ticks = make_ticks(1000, START)
+    values: list[bytes | None] = [encode(t) for t in ticks]
     bad_at = {3: BAD_CASES["invalid_json"], 250: None, 251: BAD_CASES["bid_above_ask"], 999: b"\x80"}
     for i, value in bad_at.items():
         values[i] = value
     decoded = decode_batch(batch(values, first_offset=0))
     assert decoded.rows.num_rows == 1000 - len(bad_at)
     assert decoded.rows["kafka_offset"].to_pylist() == [i for i in range(1000) if i not in bad_at]
-    assert decoded.rows["seq"].to_pylist() == [i for i in range(1000) if i not in bad_at]
+    rows = zip(decoded.rows["symbol"].to_pylist(), decoded.rows["seq"].to_pylist(), strict=True)
+    assert list(rows) == [(t["symbol"], t["seq"]) for i, t in enumerate(ticks) if i not in bad_at]
     assert decoded.dlq.schema.equals(DLQ_SCHEMA)
     assert decoded.dlq["kafka_offset"].to_pylist() == sorted(bad_at)
     assert decoded.dlq["reason"].to_pylist() == ["invalid_json", "null_value", "bid_above_ask", "not_utf8"]
