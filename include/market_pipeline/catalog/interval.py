@@ -1,8 +1,7 @@
-"""What the catalog DAG needs to query one ingest interval: names for SQL templates, the interval's
-manifests and partitions, and a guarantee that those partitions are in the Glue catalog.
+"""One ingest interval as the catalog sees it: its manifests, the partitions they wrote, and a guarantee
+that those partitions are in the Glue catalog before Athena counts them.
 
-SQL never receives raw Param or environment text: identifiers are checked against a strict pattern,
-and partition values are re-derived from validated manifest data.
+Partition values are re-derived from validated manifest data before they reach SQL.
 """
 
 from __future__ import annotations
@@ -10,78 +9,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
+from market_pipeline import layout
+from market_pipeline.catalog.sql_names import checked_identifier
 from market_pipeline.manifest import list_manifests
-from market_pipeline.schema import hive_columns
 from market_pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).with_name("sql")
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _DT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def checked_identifier(name: str) -> str:
-    """A Glue/Athena identifier safe to place in SQL unquoted (Glue lowercases names anyway)."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"{name!r} is not a valid Glue/Athena identifier (lowercase letters, digits, _)")
-    return name
-
-
-@dataclass(frozen=True)
-class LakeSql:
-    """The `lake` object SQL templates see: validated names and interval formatting helpers."""
-
-    database: str
-    table: str
-    bars_table: str
-    bucket: str
-    bars_prefix: str
-    raw_prefix: str
-
-    @classmethod
-    def from_settings(cls, settings: PipelineSettings) -> LakeSql:
-        if not _BUCKET.match(settings.bucket):
-            raise ValueError(f"{settings.bucket!r} is not a valid S3 bucket name")
-        return cls(
-            database=checked_identifier(settings.glue_database),
-            table=checked_identifier(settings.table),
-            bars_table=checked_identifier(settings.bars_table),
-            bucket=settings.bucket,
-            bars_prefix=settings.curated_prefix,
-            raw_prefix=settings.raw_prefix,
-        )
-
-    @staticmethod
-    def raw_columns() -> list[tuple[str, str]]:
-        return hive_columns()
-
-    def qualified(self, table: str) -> str:
-        return f"{self.database}.{checked_identifier(table)}"
-
-    @staticmethod
-    def ts(moment: datetime) -> str:
-        """A Trino TIMESTAMP literal body in UTC, e.g. 2026-11-25 10:05:00.000."""
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
-
-    @staticmethod
-    def dt(moment: datetime) -> str:
-        return moment.astimezone(UTC).strftime("%Y-%m-%d")
-
-    @staticmethod
-    def hour(moment: datetime) -> str:
-        return moment.astimezone(UTC).strftime("%H")
-
-    @staticmethod
-    def window(moment: datetime) -> str:
-        """The bars partition of an interval: HHMM of its start."""
-        return moment.astimezone(UTC).strftime("%H%M")
 
 
 def partition_predicate(partitions: list[tuple[str, str]]) -> str:
@@ -101,8 +39,8 @@ def interval_summary(s3: Any, settings: PipelineSettings, start: datetime, end: 
         {(obj.dt, f"{obj.hour:02d}") for m in manifests for obj in m.data_objects if obj.hour is not None}
     )
     return {
-        "interval_start": start.astimezone(UTC).isoformat(),
-        "interval_end": end.astimezone(UTC).isoformat(),
+        "interval_start": layout.format_instant(start),
+        "interval_end": layout.format_instant(end),
         "windows": [m.key for m in manifests],
         "messages": sum(m.messages_in for m in manifests),
         "rows": sum(m.rows_out for m in manifests),
@@ -154,14 +92,3 @@ def _has_partition(glue: Any, database: str, table: str, partition: tuple[str, .
         return True
     except glue.exceptions.EntityNotFoundException:
         return False
-
-
-def first_row(result: dict[str, Any]) -> dict[str, Any] | None:
-    """The first data row of an Athena GetQueryResults response, keyed by column name (values as text)."""
-    columns = [c["Name"] for c in result["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
-    rows = result["ResultSet"]["Rows"]
-    # The first row of a SELECT's results repeats the column names.
-    data = rows[1:] if rows and [d.get("VarCharValue") for d in rows[0]["Data"]] == columns else rows
-    if not data:
-        return None
-    return {name: cell.get("VarCharValue") for name, cell in zip(columns, data[0]["Data"], strict=False)}

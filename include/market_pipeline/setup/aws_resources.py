@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from market_pipeline import layout
 from market_pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def crawler_config(settings: PipelineSettings) -> dict[str, Any]:
         "DatabaseName": settings.glue_database,
         "Description": "Catalogs the raw tick Parquet objects written by stock_market_ingest",
         # raw/ only: dead letters, manifests, reports and Athena results are not tables.
-        "Targets": {"S3Targets": [{"Path": settings.crawler_target, "Exclusions": ["**/_*", "**/.*"]}]},
+        "Targets": {"S3Targets": [{"Path": layout.crawler_target(settings.bucket), "Exclusions": ["**/_*", "**/.*"]}]},
         "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
         "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
         "Configuration": json.dumps(CRAWLER_CONFIGURATION, separators=(",", ":"), sort_keys=True),
@@ -100,8 +101,9 @@ def _matches(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 def ensure_workgroup(athena: Any, settings: PipelineSettings) -> str:
     """The workgroup's output location is where every query's CSV result lands (and it is enforced)."""
+    output = layout.athena_output(settings.bucket)
     configuration = {
-        "ResultConfiguration": {"OutputLocation": settings.athena_output},
+        "ResultConfiguration": {"OutputLocation": output},
         "EnforceWorkGroupConfiguration": True,
         "PublishCloudWatchMetricsEnabled": False,
     }
@@ -115,20 +117,20 @@ def ensure_workgroup(athena: Any, settings: PipelineSettings) -> str:
             Configuration=configuration,
             Description="Stock-market pipeline validation and curated-layer queries",
         )
-        log.info("created Athena workgroup %s -> %s", settings.athena_workgroup, settings.athena_output)
+        log.info("created Athena workgroup %s -> %s", settings.athena_workgroup, output)
         return "created"
     cfg = current.get("Configuration", {})
     if (
-        cfg.get("ResultConfiguration", {}).get("OutputLocation") == settings.athena_output
+        cfg.get("ResultConfiguration", {}).get("OutputLocation") == output
         and cfg.get("EnforceWorkGroupConfiguration") is True
     ):
         return "unchanged"
     athena.update_work_group(
         WorkGroup=settings.athena_workgroup,
         ConfigurationUpdates={
-            "ResultConfigurationUpdates": {"OutputLocation": settings.athena_output},
+            "ResultConfigurationUpdates": {"OutputLocation": output},
             "EnforceWorkGroupConfiguration": True,
         },
     )
-    log.info("updated Athena workgroup %s -> %s", settings.athena_workgroup, settings.athena_output)
+    log.info("updated Athena workgroup %s -> %s", settings.athena_workgroup, output)
     return "updated"
