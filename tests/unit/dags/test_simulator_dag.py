@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support import ROOT
+
 DAG_FILE = ROOT / "dags" / "stock_market_simulator.py"
 
 
@@ -39,14 +39,16 @@ def test_dag_imports_light_and_without_deprecation_warnings() -> None:
 def test_dag_wiring(dag) -> None:
     from datetime import timedelta
 
-    from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS
+    from pipeline_airflow.defaults import OWNER, TAGS
+
+    from market_pipeline.settings import load_settings
 
     assert dag.max_active_runs == 1
     assert type(dag.timetable).__name__ == "ContinuousTimetable"
     assert set(TAGS) <= set(dag.tags)
     assert "How to stop" in dag.doc_md and "Params" in dag.doc_md
     task = dag.get_task("simulate")
-    assert task.owner == DEFAULT_ARGS["owner"] and task.retries == DEFAULT_ARGS["retries"]
+    assert task.owner == OWNER and task.retries == load_settings().task_retries
     max_duration = dag.params.get_param("duration_s").schema["maximum"]
     assert task.execution_timeout > timedelta(seconds=max_duration)
     for name in ("rate", "duration_s", "universe", "seed", "mode", "replay_file", "always_open"):
