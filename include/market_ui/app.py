@@ -1,8 +1,8 @@
 """The "Market pipeline" page as a FastAPI app: one HTML page plus JSON endpoints its script polls.
 
-Why one app factory: the Airflow plugin mounts ``create_app(load_settings(), auth=...)`` under
-/market-pipeline, and tests build their own with their own settings (topic, bucket, ...) without
-Airflow's auth. Every panel fails on its own: an unreachable broker or AWS endpoint answers 503 with a
+Why one app factory: the Airflow plugin mounts ``create_app(settings, clients=..., assets_dir=...,
+auth=...)`` under /market-pipeline with clients from Airflow's connections and the page's files from
+the plugin folder; tests build their own with their own settings and clients, without Airflow's auth. Every panel fails on its own: an unreachable broker or AWS endpoint answers 503 with a
 JSON ``error`` (never a 500 or a blank page); a bad query parameter answers 422 with a message.
 
 Endpoints (relative to the mount point):
@@ -18,7 +18,6 @@ Endpoints (relative to the mount point):
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,17 +28,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from market_pipeline.settings import PipelineSettings, load_settings
+from market_pipeline import layout
+from market_pipeline.settings import PipelineSettings
 from market_ui import athena as athena_q
-from market_ui.clients import Clients, HookClients
+from market_ui.clients import Clients
 from market_ui.lag import ThroughputTracker, fetch_offsets
 from market_ui.lakeview import latest_reports, latest_windows
 from market_ui.params import ParamError, parse_end, parse_limit, parse_minutes, parse_symbols
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ASSETS = ROOT / "plugins" / "market_pipeline_ui"
 FRESHNESS_TTL = 30.0
 SYMBOLS_TTL = 60.0
 BARS_TTL = 15.0
@@ -48,11 +46,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
 )
-
-
-def assets_dir_default() -> Path:
-    """Static files and templates ship with the plugin; MARKET_UI_ASSETS_DIR overrides for installs."""
-    return Path(os.environ.get("MARKET_UI_ASSETS_DIR") or DEFAULT_ASSETS)
 
 
 def safe_error(exc: BaseException) -> str:
@@ -65,20 +58,22 @@ def safe_error(exc: BaseException) -> str:
 
 
 def create_app(
-    settings: PipelineSettings | None = None,
+    settings: PipelineSettings,
     *,
-    clients: Clients | None = None,
-    assets_dir: Path | None = None,
+    clients: Clients,
+    assets_dir: Path,
     auth: Callable[..., Any] | None = None,
     login_url: Callable[[str], str] | None = None,
     kafka_timeout: float = 5.0,
     athena_timeout: float = 20.0,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    """Build the page's app. `auth` is a FastAPI dependency (Airflow's login in the plugin)."""
-    settings = settings or load_settings()
-    clients = clients or HookClients(settings)
-    assets = Path(assets_dir or assets_dir_default())
+    """Build the page's app.
+
+    `assets_dir` holds the page's ``templates/`` and ``static/`` (they ship with the plugin, which passes
+    its own folder); `auth` is a FastAPI dependency (Airflow's login in the plugin).
+    """
+    assets = Path(assets_dir)
     templates = Environment(loader=FileSystemLoader(str(assets / "templates")), autoescape=select_autoescape(["html"]))
     throughput = ThroughputTracker(window_seconds=60.0)
     freshness_cache = athena_q.TTLCache(FRESHNESS_TTL)
@@ -87,7 +82,7 @@ def create_app(
     runner = athena_q.AthenaRunner(
         client=clients.athena,
         workgroup=settings.athena_workgroup,
-        output_location=settings.athena_output,
+        output_location=layout.athena_output(settings.bucket),
         database=settings.glue_database,
         timeout=athena_timeout,
     )

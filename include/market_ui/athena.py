@@ -9,18 +9,19 @@ reported instead of holding a worker thread.
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from market_pipeline import layout
+from market_pipeline.catalog.query_results import page_rows
+from market_pipeline.catalog.sql_names import checked_identifier, timestamp_literal
 from market_ui.params import SYMBOL_RE
 
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
-_IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_RESULT_ROWS = 20_000
 # Recent partitions are tried first so the usual query prunes to a day or two of data.
 RECENT_DAYS = 2
@@ -32,37 +33,21 @@ class QueryError(RuntimeError):
 
 def quote_identifier(name: str) -> str:
     """A database/table name as a quoted identifier; names come from settings, still never trusted."""
-    if not _IDENTIFIER_RE.match(name):
-        raise ValueError(f"not a valid Glue identifier: {name!r}")
-    return f'"{name}"'
+    return f'"{checked_identifier(name)}"'
 
 
 def table_ref(database: str, table: str) -> str:
     return f"{quote_identifier(database)}.{quote_identifier(table)}"
 
 
-def timestamp_literal(moment: datetime) -> str:
-    return "TIMESTAMP '" + moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + "'"
-
-
 def parse_timestamp(text: str | None) -> datetime | None:
     """An Athena timestamp cell ('2026-11-25 10:05:00.000', with or without a zone) as aware UTC."""
-    if text is None or text == "":
-        return None
-    cleaned = text.strip()
-    for suffix in (" UTC", "Z"):
-        cleaned = cleaned.removesuffix(suffix)
-    cleaned = cleaned.replace("T", " ")
-    moment = datetime.fromisoformat(cleaned)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return None if text is None or text == "" else layout.parse_instant(text)
 
 
 def iso_z(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A time for the page: the layout's instant format, to the second."""
+    return None if moment is None else layout.format_instant(moment.replace(microsecond=0))
 
 
 @dataclass
@@ -103,24 +88,10 @@ class AthenaRunner:
 
     def _rows(self, athena: Any, query_id: str) -> list[dict[str, str | None]]:
         rows: list[dict[str, str | None]] = []
-        columns: list[str] | None = None
         kwargs: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": 1000}
-        first_page = True
         while True:
             page = athena.get_query_results(**kwargs)
-            result_set = page["ResultSet"]
-            if columns is None:
-                columns = [c["Name"] for c in result_set["ResultSetMetadata"]["ColumnInfo"]]
-            raw_rows = result_set.get("Rows", [])
-            if first_page and raw_rows:
-                # A SELECT's first row repeats the column names.
-                header = [d.get("VarCharValue") for d in raw_rows[0]["Data"]]
-                if header == columns:
-                    raw_rows = raw_rows[1:]
-            first_page = False
-            for raw in raw_rows:
-                values = [d.get("VarCharValue") for d in raw["Data"]]
-                rows.append(dict(zip(columns, values, strict=False)))
+            rows += page_rows(page, first_page="NextToken" not in kwargs)
             if len(rows) > MAX_RESULT_ROWS:
                 raise QueryError(f"query returned more than {MAX_RESULT_ROWS} rows; narrow the range")
             token = page.get("NextToken")
@@ -175,7 +146,7 @@ def newest_value(runner: AthenaRunner, table: str, column: str, now: datetime, w
     ref = table_ref(runner.database, table)
     col = quote_identifier(column)
     extra = f" AND ({where})" if where else ""
-    recent = (now - timedelta(days=RECENT_DAYS)).strftime("%Y-%m-%d")
+    recent = layout.dt_hour(now - timedelta(days=RECENT_DAYS))[0]
     rows = runner.query(f"SELECT max({col}) AS newest FROM {ref} WHERE dt >= '{recent}'{extra}")
     newest = parse_timestamp(rows[0].get("newest")) if rows else None
     if newest is None:
@@ -213,7 +184,7 @@ def symbols_sql(database: str, bars_table: str, since_dt: str | None) -> str:
 
 def bar_symbols(runner: AthenaRunner, bars_table: str, now: datetime) -> dict[str, datetime]:
     """Symbols with bars and each one's newest minute (recent partitions first)."""
-    recent = (now - timedelta(days=RECENT_DAYS)).strftime("%Y-%m-%d")
+    recent = layout.dt_hour(now - timedelta(days=RECENT_DAYS))[0]
     rows = runner.query(symbols_sql(runner.database, bars_table, recent))
     if not rows:
         rows = runner.query(symbols_sql(runner.database, bars_table, None))
@@ -233,8 +204,8 @@ def bars_sql(database: str, bars_table: str, symbols: Sequence[str], start: date
     in_list = ", ".join(f"'{s}'" for s in symbols)
     # Bars are partitioned by the ingest interval that carried the trades, which can be a day off the
     # bar's own minute around midnight: one day of slack on each side still prunes nearly everything.
-    first_dt = (start - timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d")
-    last_dt = (end + timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d")
+    first_dt = layout.dt_hour(start - timedelta(days=1))[0]
+    last_dt = layout.dt_hour(end + timedelta(days=1))[0]
     # A minute whose trades were appended on both sides of an interval boundary has one partial bar in
     # each interval's partition: merge them (open of the earliest trade, close of the latest).
     return (

@@ -222,7 +222,7 @@ def test_bars_sql_prunes_partitions_and_quotes_names() -> None:
     assert 'FROM "stock_market"."bars_1m"' in sql
     assert "symbol IN ('AAPL', 'BRK.B')" in sql
     assert "dt >= '2026-11-23' AND dt <= '2026-11-26'" in sql
-    assert "minute > TIMESTAMP '2026-11-24 23:30:00' AND minute <= TIMESTAMP '2026-11-25 00:30:00'" in sql
+    assert "minute > TIMESTAMP '2026-11-24 23:30:00.000' AND minute <= TIMESTAMP '2026-11-25 00:30:00.000'" in sql
     with pytest.raises(ValueError):
         athena_q.bars_sql("db", "t", ["X'); DROP"], datetime.now(UTC), datetime.now(UTC))
     with pytest.raises(ValueError):

@@ -3,7 +3,7 @@
 Why against real services: lag comes from the broker's watermarks and the group's committed offsets,
 windows from manifests the pipeline's own writer puts in S3, freshness and bars from SQL the local
 Athena really runs over Parquet in S3 registered in Glue; fakes would only prove the fakes.
-The app is built with ``create_app(settings)`` from the same env-driven settings the plugin uses, and
+The app is built like the plugin builds it (``create_app`` with clients from the connections) from the same env-driven settings the plugin uses, and
 reaches the services through the Airflow connections (AIRFLOW_CONN_KAFKA_DEFAULT / _AWS_DEFAULT).
 """
 
@@ -21,12 +21,12 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from market_pipeline.lake import ensure_workgroup
+from market_pipeline import layout
 from market_pipeline.manifest import Manifest, ObjectEntry, PartitionSummary, write_manifest
 from market_pipeline.schema import RAW_TABLE_SCHEMA
 from market_pipeline.settings import PipelineSettings, load_settings
-from market_ui.app import create_app
-from tests.support import wait_for
+from market_pipeline.setup.aws_resources import ensure_workgroup
+from tests.support import market_ui_app, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def pipeline_env(
 
 @pytest.fixture
 def client(pipeline_env: PipelineSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(pipeline_env)) as test_client:
+    with TestClient(market_ui_app(pipeline_env)) as test_client:
         yield test_client
 
 
@@ -125,7 +125,7 @@ def test_lag_for_a_missing_topic_is_a_503_with_a_message(
     monkeypatch: pytest.MonkeyPatch, pipeline_env: PipelineSettings, kafka_bootstrap: str
 ) -> None:
     monkeypatch.setenv("PIPELINE_TOPIC", f"missing_{uuid.uuid4().hex[:8]}")
-    with TestClient(create_app(load_settings())) as test_client:
+    with TestClient(market_ui_app(load_settings())) as test_client:
         response = test_client.get("/api/lag")
     assert response.status_code == 503
     assert "not found" in response.json()["error"]
@@ -347,22 +347,24 @@ def test_freshness_reports_the_newest_queryable_tick(
     assert empty.json()["error"]
 
     columns = [{"Name": f.name, "Type": _glue_type(f.type)} for f in RAW_TABLE_SCHEMA]
-    _register(glue, pipeline_env, pipeline_env.table, columns, pipeline_env.raw_prefix)
+    _register(glue, pipeline_env, pipeline_env.table, columns, layout.raw_prefix(pipeline_env.table))
     newest = (datetime.now(UTC) - timedelta(minutes=3)).replace(microsecond=0)
     older = newest - timedelta(hours=1)
-    _add_partition(s3, glue, pipeline_env, pipeline_env.table, pipeline_env.raw_prefix, older, ticks_table([older]))
+    _add_partition(
+        s3, glue, pipeline_env, pipeline_env.table, layout.raw_prefix(pipeline_env.table), older, ticks_table([older])
+    )
     _add_partition(
         s3,
         glue,
         pipeline_env,
         pipeline_env.table,
-        pipeline_env.raw_prefix,
+        layout.raw_prefix(pipeline_env.table),
         newest,
         ticks_table([newest - timedelta(seconds=30), newest]),
     )
 
     # A new app: the failure above is cached for a few seconds on purpose (no query storm).
-    with TestClient(create_app(pipeline_env)) as fresh_client:
+    with TestClient(market_ui_app(pipeline_env)) as fresh_client:
         response = fresh_client.get("/api/freshness")
         assert response.status_code == 200, response.text
         body = response.json()
@@ -413,10 +415,12 @@ def test_symbols_and_bars_from_the_curated_table(
     client: TestClient, pipeline_env: PipelineSettings, boto_client: Any
 ) -> None:
     s3, glue = boto_client("s3"), boto_client("glue")
-    _register(glue, pipeline_env, pipeline_env.bars_table, BARS_COLUMNS, pipeline_env.curated_prefix)
+    _register(glue, pipeline_env, pipeline_env.bars_table, BARS_COLUMNS, layout.curated_prefix(pipeline_env.bars_table))
     hour = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a past session: "latest" must anchor on the data
     table = pa.concat_tables([bars_table("AAPL", hour, 30, 190.0), bars_table("MSFT", hour, 20, 410.0)])
-    _add_partition(s3, glue, pipeline_env, pipeline_env.bars_table, pipeline_env.curated_prefix, hour, table)
+    _add_partition(
+        s3, glue, pipeline_env, pipeline_env.bars_table, layout.curated_prefix(pipeline_env.bars_table), hour, table
+    )
     # The next interval carried the last trade of AAPL's 15:29 minute: a partial bar the page must merge.
     late = bars_table("AAPL", hour + timedelta(minutes=29), 1, 200.0).to_pylist()[0]
     late.update(
@@ -432,7 +436,7 @@ def test_symbols_and_bars_from_the_curated_table(
     partial = pa.Table.from_pylist([late], schema=table.schema)
     s3.put_object(
         Bucket=pipeline_env.bucket,
-        Key=f"{pipeline_env.curated_prefix}dt=2026-11-24/hour=15/part-1.parquet",
+        Key=f"{layout.curated_prefix(pipeline_env.bars_table)}dt=2026-11-24/hour=15/part-1.parquet",
         Body=_parquet(partial),
     )
 
@@ -496,7 +500,7 @@ def test_unreachable_broker_and_endpoint_give_503_json_and_a_page(monkeypatch: p
     )
     monkeypatch.setenv("PIPELINE_KAFKA_CONN_ID", "kafka_dead")
     monkeypatch.setenv("PIPELINE_AWS_CONN_ID", "aws_dead")
-    app = create_app(load_settings(), kafka_timeout=2.0)
+    app = market_ui_app(load_settings(), kafka_timeout=2.0)
     with TestClient(app) as test_client:
         page = test_client.get("/")
         assert page.status_code == 200
