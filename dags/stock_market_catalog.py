@@ -44,11 +44,11 @@ from airflow.providers.amazon.aws.operators.s3 import S3DeleteObjectsOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.common.sql.operators.sql import SQLValueCheckOperator
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, chain, task
-from pipeline_airflow import assets, defaults
 
 from market_pipeline.catalog import checks
 from market_pipeline.catalog.sql_names import SQL_DIR, LakeSql
 from market_pipeline.settings import load_settings
+from pipeline_airflow import assets, defaults
 
 settings = load_settings()
 # The rows the interval's manifests wrote: what the row-count gate must find.

@@ -44,9 +44,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
-from pipeline_airflow import assets, defaults
 
 from market_pipeline.settings import load_settings
+from pipeline_airflow import assets, defaults
 
 settings = load_settings()
 RAW_TICKS = assets.raw_ticks(settings)
@@ -97,11 +97,11 @@ with DAG(
         """Ingest the run's data interval; the summary is the XCom and the asset event's extra."""
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.sdk.exceptions import AirflowFailException
-        from pipeline_airflow.kafka import WindowConsumerHook
 
         from market_pipeline.ingest.kafka_window import WindowExpiredError
         from market_pipeline.ingest.run import BadShareExceededError, IngestOptions
         from market_pipeline.ingest.run import ingest_window as run_window
+        from pipeline_airflow.kafka import WindowConsumerHook
 
         assert params is not None and outlet_events is not None
         if data_interval_start is None or data_interval_end is None or data_interval_start >= data_interval_end:

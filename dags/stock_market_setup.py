@@ -27,10 +27,10 @@ from datetime import datetime
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
 from airflow.sdk import DAG, Param, chain, task
-from pipeline_airflow import defaults
 
 from market_pipeline.catalog.sql_names import SQL_DIR, LakeSql
 from market_pipeline.settings import load_settings
+from pipeline_airflow import defaults
 
 settings = load_settings()
 
@@ -81,9 +81,9 @@ with DAG(
     def ensure_topic(params: dict | None = None) -> dict:
         """Create or verify the topic with the configs the ingest windows rely on."""
         from airflow.sdk.exceptions import AirflowFailException
-        from pipeline_airflow.kafka import admin_client
 
         from market_pipeline.setup import topic
+        from pipeline_airflow.kafka import admin_client
 
         assert params is not None
         spec = topic.pipeline_topic_spec(

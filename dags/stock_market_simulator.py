@@ -30,9 +30,9 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
-from pipeline_airflow import defaults
 
 from market_pipeline.settings import load_settings
+from pipeline_airflow import defaults
 
 settings = load_settings()
 MAX_DURATION_S = 6 * 3600  # one regular session; a run longer than this is a mistake
@@ -111,9 +111,9 @@ with DAG(
         """Run the simulator for one run's duration; SIGTERM (stop from the UI) flushes and returns."""
         # Heavy imports (numpy, pyarrow, confluent-kafka) only when the task runs, not at DAG parse.
         from airflow.sdk.exceptions import AirflowFailException
-        from pipeline_airflow.kafka import admin_client, producer_config
 
         from market_pipeline.setup.topic import TopicConflictError, ensure_topic_exists, pipeline_topic_spec
+        from pipeline_airflow.kafka import admin_client, producer_config
         from simulator import SimulatorConfig, run
 
         p = params or {}

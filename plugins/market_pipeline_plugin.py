@@ -32,10 +32,10 @@ def _login_url(next_url: str) -> str:
 def create_plugin_app() -> Any:
     """The page's app with Airflow's own authentication dependency in front of every route."""
     from airflow.api_fastapi.core_api.security import requires_authenticated
-    from pipeline_airflow.ui_clients import HookClients
 
     from market_pipeline.settings import load_settings
     from market_ui.app import create_app
+    from pipeline_airflow.ui_clients import HookClients
 
     settings = load_settings()
     return create_app(

@@ -69,8 +69,7 @@ def use_pipeline_names(monkeypatch, prefix: str = "e2e", **overrides: str) -> di
 
 def market_ui_app(settings, **kwargs):
     """The page's app as the plugin builds it (clients from the Airflow connections), without Airflow's auth."""
-    from pipeline_airflow.ui_clients import HookClients
-
     from market_ui.app import create_app
+    from pipeline_airflow.ui_clients import HookClients
 
     return create_app(settings, clients=HookClients(settings), assets_dir=UI_ASSETS, **kwargs)

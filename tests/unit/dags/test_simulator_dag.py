@@ -39,9 +39,8 @@ def test_dag_imports_light_and_without_deprecation_warnings() -> None:
 def test_dag_wiring(dag) -> None:
     from datetime import timedelta
 
-    from pipeline_airflow.defaults import OWNER, TAGS
-
     from market_pipeline.settings import load_settings
+    from pipeline_airflow.defaults import OWNER, TAGS
 
     assert dag.max_active_runs == 1
     assert type(dag.timetable).__name__ == "ContinuousTimetable"
