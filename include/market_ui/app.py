@@ -30,7 +30,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from market_pipeline import layout
 from market_pipeline.settings import PipelineSettings
-from market_ui import athena as athena_q
+from market_ui import queries
 from market_ui.clients import Clients
 from market_ui.lag import ThroughputTracker, fetch_offsets
 from market_ui.lakeview import latest_reports, latest_windows
@@ -76,10 +76,10 @@ def create_app(
     assets = Path(assets_dir)
     templates = Environment(loader=FileSystemLoader(str(assets / "templates")), autoescape=select_autoescape(["html"]))
     throughput = ThroughputTracker(window_seconds=60.0)
-    freshness_cache = athena_q.TTLCache(FRESHNESS_TTL)
-    symbols_cache = athena_q.TTLCache(SYMBOLS_TTL)
-    bars_cache = athena_q.TTLCache(BARS_TTL)
-    runner = athena_q.AthenaRunner(
+    freshness_cache = queries.TTLCache(FRESHNESS_TTL)
+    symbols_cache = queries.TTLCache(SYMBOLS_TTL)
+    bars_cache = queries.TTLCache(BARS_TTL)
+    runner = queries.AthenaRunner(
         client=clients.athena,
         workgroup=settings.athena_workgroup,
         output_location=layout.athena_output(settings.bucket),
@@ -162,7 +162,7 @@ def create_app(
                 "total_messages": total_high,
                 "throughput_msgs_per_s": None if rate is None else round(rate, 2),
                 "throughput_window_s": throughput.window_seconds,
-                "sampled_at": athena_q.iso_z(clock()),
+                "sampled_at": queries.iso_z(clock()),
             }
 
         return answer(panel, compute)
@@ -193,18 +193,18 @@ def create_app(
         panel = {"panel": "freshness", "database": settings.glue_database, "table": settings.table}
 
         def compute() -> dict[str, Any]:
-            result, age = freshness_cache.get("raw", lambda: athena_q.freshness(runner, settings.table, clock()))
+            result, age = freshness_cache.get("raw", lambda: queries.freshness(runner, settings.table, clock()))
             now = clock()
             body = dict(result)
-            newest = athena_q.parse_timestamp(body["newest_event_time"]) if body["newest_event_time"] else None
+            newest = queries.parse_timestamp(body["newest_event_time"]) if body["newest_event_time"] else None
             if newest is not None:  # the age moves on while the cached max() stands still
                 body["age_seconds"] = round((now - newest).total_seconds(), 1)
-            return {**body, "checked_at": athena_q.iso_z(now), "cache_age_seconds": round(age, 1)}
+            return {**body, "checked_at": queries.iso_z(now), "cache_age_seconds": round(age, 1)}
 
         return answer(panel, compute)
 
     def known_symbols() -> dict[str, datetime]:
-        value, _ = symbols_cache.get("bars", lambda: athena_q.bar_symbols(runner, settings.bars_table, clock()))
+        value, _ = symbols_cache.get("bars", lambda: queries.bar_symbols(runner, settings.bars_table, clock()))
         return value
 
     @app.get("/api/symbols")
@@ -213,7 +213,7 @@ def create_app(
 
         def compute() -> dict[str, Any]:
             found = known_symbols()
-            return {"symbols": sorted(found), "newest": {s: athena_q.iso_z(t) for s, t in sorted(found.items())}}
+            return {"symbols": sorted(found), "newest": {s: queries.iso_z(t) for s, t in sorted(found.items())}}
 
         return answer(panel, compute)
 
@@ -233,14 +233,14 @@ def create_app(
                 newest = [t for s, t in known_symbols().items() if s in wanted]
                 stop = max(newest) if newest else clock().replace(second=0, microsecond=0)
             start = stop - timedelta(minutes=span)
-            sql = athena_q.bars_sql(settings.glue_database, settings.bars_table, wanted, start, stop)
+            sql = queries.bars_sql(settings.glue_database, settings.bars_table, wanted, start, stop)
             rows, _ = bars_cache.get(sql, lambda: runner.query(sql))
-            series = athena_q.bars_series(rows, wanted)
+            series = queries.bars_series(rows, wanted)
             return {
                 "symbols": wanted,
                 "minutes": span,
-                "start": athena_q.iso_z(start),
-                "end": athena_q.iso_z(stop),
+                "start": queries.iso_z(start),
+                "end": queries.iso_z(stop),
                 "rows": sum(len(s["t"]) for s in series.values()),
                 "series": series,
             }

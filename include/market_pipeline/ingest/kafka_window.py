@@ -24,6 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, KafkaError, KafkaException, Message, TopicPartition
 
+from market_pipeline.layout import format_instant
+
 log = logging.getLogger(__name__)
 
 # librdkafka returns this for "no message at or after the timestamp" and for unset offsets.
@@ -211,7 +213,7 @@ def wait_until_closed(
     deadline = window.end.timestamp() + grace_seconds
     if deadline - clock() > max_wait_seconds:
         raise WindowNotClosedError(
-            f"window [{window.start.isoformat()}, {window.end.isoformat()}) closes at end + "
+            f"window [{format_instant(window.start)}, {format_instant(window.end)}) closes at end + "
             f"{grace_seconds}s, more than {max_wait_seconds}s from now; refusing to read an open window"
         )
     logged = False
@@ -264,7 +266,7 @@ def resolve_offsets(
             possibly_deleted = retention_ms is None or window.start_ms < clock() * 1000 - retention_ms
             if possibly_deleted:
                 raise WindowExpiredError(
-                    f"window [{window.start.isoformat()}, {window.end.isoformat()}) on {topic}[{p}] starts "
+                    f"window [{format_instant(window.start)}, {format_instant(window.end)}) on {topic}[{p}] starts "
                     f"at or before the earliest retained offset {low}: offsets below it were deleted "
                     "(retention), so messages of this window may be lost. The window is older than the "
                     "topic's retention and cannot be re-read."
