@@ -26,7 +26,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from market_pipeline import layout
 from market_pipeline.settings import PipelineSettings
@@ -74,7 +74,11 @@ def create_app(
     its own folder); `auth` is a FastAPI dependency (Airflow's login in the plugin).
     """
     assets = Path(assets_dir)
-    templates = Environment(loader=FileSystemLoader(str(assets / "templates")), autoescape=select_autoescape(["html"]))
+    templates = Environment(
+        loader=FileSystemLoader(str(assets / "templates")),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,  # a name the template expects and the app does not pass is an error
+    )
     throughput = ThroughputTracker(window_seconds=60.0)
     freshness_cache = queries.TTLCache(FRESHNESS_TTL)
     symbols_cache = queries.TTLCache(SYMBOLS_TTL)
@@ -132,6 +136,8 @@ def create_app(
         html = templates.get_template("market.html").render(
             root=root,
             settings=settings,
+            manifests_uri=layout.s3_uri(settings.bucket, layout.manifest_prefix(settings.table)),
+            reports_uri=layout.s3_uri(settings.bucket, layout.report_prefix(settings.table)),
             refresh={"lag": 5, "lake": 15, "freshness": 30, "bars": 60},
         )
         return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})

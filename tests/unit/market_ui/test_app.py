@@ -33,6 +33,8 @@ def test_page_renders_with_every_panel_even_when_services_are_down() -> None:
     assert page.status_code == 200
     for panel in ("panel-freshness", "panel-lag", "panel-chart", "panel-windows", "panel-reports"):
         assert f'id="{panel}"' in page.text
+    assert "<code>s3://lake/_manifests/ticks/</code>" in page.text  # where the windows and reports come from
+    assert "<code>s3://lake/_reports/ticks/</code>" in page.text
     assert "<script>alert(1)</script>" not in page.text  # names are escaped
     assert "&lt;script&gt;" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
