@@ -11,10 +11,11 @@ way but on an existing one only verifies what window ownership needs, leaving th
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
 from market_pipeline.settings import PipelineSettings
@@ -112,10 +113,7 @@ def _create(admin: AdminClient, spec: TopicSpec, timeout: float) -> bool:
 
 def _verify_fixed(admin: AdminClient, spec: TopicSpec, timeout: float) -> tuple[int, dict[str, str]]:
     """(partition count, current configs) of an existing topic, after checking its fixed configs."""
-    topic_md = admin.list_topics(spec.name, timeout=timeout).topics[spec.name]
-    resource = ConfigResource(ConfigResource.Type.TOPIC, spec.name)
-    current = admin.describe_configs([resource], request_timeout=timeout)[resource].result(timeout=timeout)
-    actual = {name: entry.value for name, entry in current.items()}
+    partitions, actual = _describe(admin, spec.name, timeout)
     for key in FIXED_CONFIGS:
         if key in spec.configs and actual.get(key) != spec.configs[key]:
             raise TopicConflictError(
@@ -123,7 +121,29 @@ def _verify_fixed(admin: AdminClient, spec: TopicSpec, timeout: float) -> tuple[
                 "ingest windows are defined by broker append time. Recreate the topic (its data would be "
                 "lost) or point PIPELINE_TOPIC at a new topic."
             )
-    return len(topic_md.partitions), actual
+    return partitions, actual
+
+
+def _describe(admin: AdminClient, name: str, timeout: float) -> tuple[int, dict[str, str]]:
+    """Partition count and configs of a topic, waiting (up to `timeout`) for one created a moment ago.
+
+    A topic that another client just created is known to the controller before every broker has
+    applied it: metadata may still lack it and DescribeConfigs answer UNKNOWN_TOPIC_OR_PART.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        topic_md = admin.list_topics(name, timeout=timeout).topics.get(name)
+        if topic_md is not None and topic_md.error is None and topic_md.partitions:
+            resource = ConfigResource(ConfigResource.Type.TOPIC, name)
+            try:
+                current = admin.describe_configs([resource], request_timeout=timeout)[resource].result(timeout=timeout)
+                return len(topic_md.partitions), {key: entry.value for key, entry in current.items()}
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic {name!r} exists but its metadata did not settle within {timeout:.0f}s")
+        time.sleep(0.2)
 
 
 def _verify_and_update(admin: AdminClient, spec: TopicSpec, timeout: float) -> dict[str, Any]:

@@ -31,6 +31,17 @@ def partitions(admin, topic: str) -> int:
     return len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
 
 
+def settled(admin, topic: str, count: int) -> None:
+    """Wait until a just-created topic's partitions and configs are visible (the broker applies both)."""
+    wait_for(
+        lambda: (
+            partitions(admin, topic) == count and configs(admin, topic)["message.timestamp.type"] == "LogAppendTime"
+        ),
+        30,
+        f"topic {topic}'s metadata and configs",
+    )
+
+
 def configs(admin, topic: str) -> dict[str, str]:
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
     return {k: v.value for k, v in admin.describe_configs([resource])[resource].result(timeout=30).items()}
@@ -39,7 +50,7 @@ def configs(admin, topic: str) -> dict[str, str]:
 def test_a_producer_creates_a_missing_topic_as_setup_would_and_setup_then_changes_nothing(kafka_admin, topic_name):
     spec = pipeline_topic_spec(PipelineSettings(topic=topic_name))
     assert ensure_topic_exists(kafka_admin, spec)["action"] == "created"
-    wait_for(lambda: partitions(kafka_admin, topic_name) == spec.partitions, 30, "the new topic's metadata")
+    settled(kafka_admin, topic_name, spec.partitions)
     found = configs(kafka_admin, topic_name)
     assert found["message.timestamp.type"] == "LogAppendTime"
     assert found["retention.ms"] == spec.configs["retention.ms"]
@@ -50,7 +61,7 @@ def test_a_producer_leaves_setups_choices_alone(kafka_admin, topic_name):
     """Setup ran with other Params (6 partitions, 1 h retention): the producer verifies, changes nothing."""
     settings = PipelineSettings(topic=topic_name)
     ensure_topic(kafka_admin, pipeline_topic_spec(settings, partitions=6, retention_ms=3_600_000))
-    wait_for(lambda: partitions(kafka_admin, topic_name) == 6, 30, "the new topic's metadata")
+    settled(kafka_admin, topic_name, 6)
     result = ensure_topic_exists(kafka_admin, pipeline_topic_spec(settings))
     assert result == {"topic": topic_name, "action": "verified", "partitions": 6}
     assert configs(kafka_admin, topic_name)["retention.ms"] == "3600000"
