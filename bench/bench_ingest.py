@@ -131,8 +131,8 @@ def produce(topic: str, count: int) -> tuple[int, int, float]:
 def child_ingest(args: argparse.Namespace) -> dict:
     from confluent_kafka import Consumer
 
-    from market_pipeline.ingest import IngestOptions, ingest_window
-    from market_pipeline.kafka_window import window_consumer_config
+    from market_pipeline.ingest.kafka_window import window_consumer_config
+    from market_pipeline.ingest.run import IngestOptions, ingest_window
 
     consumer = Consumer(
         window_consumer_config({"bootstrap.servers": BOOTSTRAP, "group.id": f"bench_{uuid.uuid4().hex[:6]}"})

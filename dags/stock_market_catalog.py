@@ -1,73 +1,27 @@
-"""Catalog DAG: crawl the raw ticks, validate each ingest interval with Athena, build one-minute bars."""
-
-from __future__ import annotations
-
-from datetime import datetime
-
-from airflow.providers.amazon.aws.hooks.athena import AthenaHook
-from airflow.providers.amazon.aws.hooks.athena_sql import AthenaSQLHook
-from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-from airflow.providers.amazon.aws.operators.athena import AthenaOperator
-from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
-from airflow.providers.amazon.aws.operators.s3 import S3DeleteObjectsOperator
-from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
-from airflow.providers.common.sql.operators.sql import SQLValueCheckOperator
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, chain, task
-from airflow.sdk.exceptions import AirflowFailException
-
-from market_pipeline import catalog, validation
-from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS, raw_ticks_asset_uri
-from market_pipeline.settings import load_settings
-
-settings = load_settings()
-lake = catalog.LakeSql.from_settings(settings)
-RAW_TICKS = Asset(raw_ticks_asset_uri(settings.bucket, settings.raw_prefix))
-
-# Each gate is a common.sql check on Athena whose query returns one number; 0 means "no bad rows".
-ZERO_CHECKS = [
-    "no_duplicate_offsets",
-    "no_null_symbol_or_price",
-    "price_positive",
-    "bid_not_above_ask",
-    "event_time_inside_partition",
-    "freshness",
-]
-CHECK_SQL = {
-    "no_duplicate_offsets": "check_duplicate_offsets.sql",
-    "no_null_symbol_or_price": "check_null_symbol_or_price.sql",
-    "price_positive": "check_price_positive.sql",
-    "bid_not_above_ask": "check_bid_not_above_ask.sql",
-    "event_time_inside_partition": "check_event_time_in_partition.sql",
-    "freshness": "check_freshness.sql",
-}
-ATHENA = {
-    "workgroup": settings.athena_workgroup,
-    "database": settings.glue_database,
-    "aws_conn_id": settings.aws_conn_id,
-}
-
-DOC = f"""
+"""
 # Stock market: catalog and validate
 
-For every ingest interval (5 minutes unless `PIPELINE_INTERVAL_MINUTES` says otherwise) `[data_interval_start, data_interval_end)`:
+Crawls the raw ticks, validates each ingest interval with Athena and builds one-minute bars. For every
+data interval `[data_interval_start, data_interval_end)`:
 
-1. **wait_for_ingest** waits for the interval's ingest manifest `s3://{settings.bucket}/{settings.manifest_prefix}<end>.json`.
-2. **crawl_raw** runs the Glue crawler `{settings.crawler}` (a crawl already running is waited for), then
+1. **wait_for_ingest** waits for the interval's ingest manifest, `_manifests/<table>/<interval end>.json`.
+2. **crawl_raw** runs the Glue crawler (`PIPELINE_CRAWLER`; a crawl already running is waited for), then
    **ensure_partitions_cataloged** checks that every partition the interval wrote is in Glue.
-3. **validation_stats** (AthenaOperator) computes the interval's statistics; the **check_*** tasks
-   (common.sql checks on Athena) fail the run when Athena's row count differs from the manifests
-   (reconciliation: nothing lost, nothing doubled), or on duplicate `(kafka_partition, kafka_offset)`,
-   null symbol/price, price <= 0, bid > ask, event times outside their `dt`/`hour` folder, or stale ticks.
-4. **build_bars** writes one-minute OHLCV bars (open, high, low, close, volume, VWAP, trade count) for the
-   interval into `{settings.glue_database}.{settings.bars_table}` (partition `ingest_window`=HHMM, replaced on
+3. **validation_stats** (AthenaOperator) computes every data check's number in one query; the
+   **check_*** tasks (common.sql checks on Athena, one per check) fail the run when Athena's row count
+   differs from the manifests (reconciliation: nothing lost, nothing doubled), or on duplicate
+   `(kafka_partition, kafka_offset)`, null symbol/price, price <= 0, bid > ask, event times outside
+   their `dt`/`hour` folder, or stale ticks. Checks, stats columns and report entries all come from one
+   registry, `market_pipeline/catalog/checks.py`.
+4. **build_bars** writes one-minute OHLCV bars (open, high, low, close, volume, VWAP, trade count) of
+   the interval into the bars table `PIPELINE_BARS_TABLE` (partition `ingest_window`=HHMM, replaced on
    rerun); **check_bars_match_pandas** recomputes them with pandas from the raw rows.
-5. **write_validation_report** writes `s3://{settings.bucket}/{settings.reports_prefix}<end>.json` (also the
-   task's result) with every check's expected and actual numbers, and fails the run if any check failed.
+5. **write_validation_report** writes `_reports/<table>/<interval end>.json` (also the task's result)
+   with every check's expected and actual numbers, and fails the run if any check failed.
 
-**Schedule:** the same 5-minute data intervals as `stock_market_ingest`
-(`CronDataIntervalTimetable("*/5 * * * *")`); it follows ingest by waiting for its manifest, and the
-ingest task's outlet Asset `{RAW_TICKS.uri}` is this DAG's inlet (lineage).
+**Schedule:** the same data intervals as `stock_market_ingest` (`CronDataIntervalTimetable`, every
+`PIPELINE_INTERVAL_MINUTES` minutes, 5 by default); it follows ingest by waiting for its manifest, and
+ingest's raw-ticks Asset is this DAG's inlet (lineage). One run at a time (one crawler).
 
 **Params:** `freshness_minutes` (how old the newest tick of an interval may be, relative to the
 interval start) and `bars_rel_tolerance` (relative tolerance of the pandas cross-check).
@@ -80,19 +34,45 @@ interval start) and `bars_rel_tolerance` (relative tolerance of the pandas cross
 or in the UI: *Trigger → Backfill*, choose the date range and "reprocess: all runs".
 """
 
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
+from airflow.providers.amazon.aws.operators.s3 import S3DeleteObjectsOperator
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.providers.common.sql.operators.sql import SQLValueCheckOperator
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, chain, task
+
+from market_pipeline.catalog import checks
+from market_pipeline.catalog.sql_names import SQL_DIR, LakeSql
+from market_pipeline.settings import load_settings
+from pipeline_airflow import assets, defaults
+
+settings = load_settings()
+# The rows the interval's manifests wrote: what the row-count gate must find.
+MANIFEST_ROWS = "{{ ti.xcom_pull(task_ids='interval_manifests')['rows'] }}"
+ATHENA = {
+    "workgroup": settings.athena_workgroup,
+    "database": settings.glue_database,
+    "aws_conn_id": settings.aws_conn_id,
+    "sleep_time": 2,
+}
+
 with DAG(
     dag_id="stock_market_catalog",
     description="Crawl raw ticks, reconcile and validate each interval with Athena, build 1-minute bars",
-    doc_md=DOC,
+    doc_md=__doc__,
     schedule=CronDataIntervalTimetable(settings.interval_cron, timezone="UTC"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     # One crawl at a time: concurrent runs would only queue behind the same crawler.
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=[*TAGS, "glue", "athena", "validation"],
-    template_searchpath=[str(catalog.SQL_DIR)],
-    user_defined_macros={"lake": lake},
+    default_args=defaults.default_args(settings),
+    tags=[*defaults.TAGS, "glue", "athena", "validation"],
+    template_searchpath=[str(SQL_DIR)],
+    user_defined_macros={"lake": LakeSql.from_settings(settings)},
     params={
         "freshness_minutes": Param(
             15,
@@ -113,12 +93,12 @@ with DAG(
     wait_for_ingest = S3KeySensor(
         task_id="wait_for_ingest",
         bucket_name=settings.bucket,
-        bucket_key=settings.manifest_prefix + "{{ data_interval_end.strftime('%Y-%m-%dT%H:%M:%SZ') }}.json",
+        bucket_key="{{ lake.manifest_key(data_interval_end) }}",
         aws_conn_id=settings.aws_conn_id,
         mode="reschedule",
         poke_interval=20,
         timeout=30 * 60,
-        inlets=[RAW_TICKS],
+        inlets=[assets.raw_ticks(settings)],
     )
 
     crawl_raw = GlueCrawlerRunOperator(
@@ -133,43 +113,45 @@ with DAG(
     @task
     def interval_manifests(data_interval_start=None, data_interval_end=None) -> dict:
         """The interval's manifests: rows to expect and the partitions to query."""
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        from market_pipeline.catalog.interval import interval_summary
+
         s3 = S3Hook(aws_conn_id=settings.aws_conn_id).get_conn()
-        return catalog.interval_summary(s3, settings, data_interval_start, data_interval_end)
+        return interval_summary(s3, settings, data_interval_start, data_interval_end)
 
     @task
     def ensure_partitions_cataloged(summary: dict) -> dict:
+        """Partitions the interval wrote, registered in Glue (one more crawl if a race left one out)."""
+        from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
+
+        from market_pipeline.catalog import interval
+
         glue = GlueCrawlerHook(aws_conn_id=settings.aws_conn_id).glue_client
-        return catalog.ensure_partitions_cataloged(glue, settings, summary["partitions"])
+        return interval.ensure_partitions_cataloged(glue, settings, summary["partitions"])
 
-    validation_stats = AthenaOperator(task_id="validation_stats", query="validation_stats.sql", sleep_time=2, **ATHENA)
+    validation_stats = AthenaOperator(task_id="validation_stats", query=checks.stats_sql(), **ATHENA)
 
-    check_row_count = SQLValueCheckOperator(
-        task_id="check_row_count_matches_manifests",
-        conn_id=settings.athena_conn_id,
-        sql="check_row_count.sql",
-        pass_value="{{ ti.xcom_pull(task_ids='interval_manifests')['rows'] }}",
-        tolerance=0,
-    )
-    zero_checks = [
+    # One gate per registered check: one Athena number each, 0 (or the manifests' rows) to pass.
+    gates = [
         SQLValueCheckOperator(
-            task_id=f"check_{name}", conn_id=settings.athena_conn_id, sql=CHECK_SQL[name], pass_value=0, tolerance=0
+            task_id=check.task_id,
+            conn_id=settings.athena_conn_id,
+            sql=checks.gate_sql(check),
+            pass_value=MANIFEST_ROWS if check.expected == checks.MANIFEST_ROWS else 0,
+            tolerance=0,
         )
-        for name in ZERO_CHECKS
+        for check in checks.registered()
     ]
 
-    create_bars_table = AthenaOperator(
-        task_id="create_bars_table", query="create_bars_table.sql", sleep_time=2, **ATHENA
-    )
+    create_bars_table = AthenaOperator(task_id="create_bars_table", query="create_bars_table.sql", **ATHENA)
     clear_bars = S3DeleteObjectsOperator(
         task_id="clear_bars_partition",
         bucket=settings.bucket,
-        prefix=(
-            f"{settings.curated_prefix}dt={{{{ lake.dt(data_interval_start) }}}}/hour={{{{ lake.hour(data_interval_start) }}}}/"
-            "ingest_window={{ lake.window(data_interval_start) }}/"
-        ),
+        prefix="{{ lake.bars_partition_prefix(data_interval_start) }}",
         aws_conn_id=settings.aws_conn_id,
     )
-    build_bars = AthenaOperator(task_id="build_bars", query="insert_bars.sql", sleep_time=2, **ATHENA)
+    build_bars = AthenaOperator(task_id="build_bars", query="insert_bars.sql", **ATHENA)
 
     @task(
         templates_dict={
@@ -179,7 +161,10 @@ with DAG(
     )
     def check_bars_match_pandas(templates_dict=None, params=None) -> dict:
         """Recompute the interval's bars with pandas from the raw trades and compare with Athena's."""
-        from market_pipeline.bars import compare_bars, compute_bars
+        from airflow.providers.amazon.aws.hooks.athena_sql import AthenaSQLHook
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from market_pipeline.catalog.bars import compare_bars, compute_bars
 
         hook = AthenaSQLHook(athena_conn_id=settings.athena_conn_id, aws_conn_id=settings.aws_conn_id)
         expected = compute_bars(hook.get_df(templates_dict["trades_sql"], df_type="pandas"))
@@ -191,16 +176,23 @@ with DAG(
         return result
 
     @task(trigger_rule="all_done")
-    def write_validation_report(ti=None, dag_run=None, params=None) -> dict:
+    def write_validation_report(ti=None, dag_run=None) -> dict:
         """One JSON report per interval with every check's numbers; fails the run if any check failed."""
+        from airflow.providers.amazon.aws.hooks.athena import AthenaHook
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from market_pipeline.catalog import report as reports
+        from market_pipeline.catalog.query_results import first_row
+
         states = ti.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id])[dag_run.run_id]
         states.pop(ti.task_id, None)
         summary = ti.xcom_pull(task_ids="interval_manifests") or {"rows": 0, "messages": 0, "dlq": 0, "windows": []}
         query_id = ti.xcom_pull(task_ids="validation_stats")
-        stats = None
-        if query_id:
-            stats = catalog.first_row(AthenaHook(aws_conn_id=settings.aws_conn_id).get_query_results(query_id))
-        report = validation.build_report(
+        stats = (
+            first_row(AthenaHook(aws_conn_id=settings.aws_conn_id).get_query_results(query_id)) if query_id else None
+        )
+        report = reports.build_report(
             table=settings.table,
             interval_start=dag_run.data_interval_start,
             interval_end=dag_run.data_interval_end,
@@ -208,24 +200,23 @@ with DAG(
             stats=stats,
             task_states={t: str(s) for t, s in states.items()},
             bars=ti.xcom_pull(task_ids="check_bars_match_pandas"),
-            freshness_minutes=params["freshness_minutes"],
         )
-        validation.write_report(S3Hook(aws_conn_id=settings.aws_conn_id).get_conn(), settings.bucket, report)
+        reports.write_report(S3Hook(aws_conn_id=settings.aws_conn_id).get_conn(), settings.bucket, report)
         if report["status"] != "passed":
-            raise AirflowFailException(validation.failure_summary(report))
+            raise AirflowFailException(reports.failure_summary(report))
         return report
 
     summary = interval_manifests()
     report = write_validation_report()
     # The report waits for every gate (all_done), not only for the bars branch that a failed gate skips.
-    [check_row_count, *zero_checks] >> report
+    gates >> report
     chain(
         wait_for_ingest,
         crawl_raw,
         summary,
         ensure_partitions_cataloged(summary),
         validation_stats,
-        [check_row_count, *zero_checks],
+        gates,
         create_bars_table,
         clear_bars,
         build_bars,

@@ -1,36 +1,22 @@
-"""Ingest DAG: every interval, the Kafka messages of [data_interval_start, data_interval_end) to S3."""
-
-from __future__ import annotations
-
-from datetime import datetime, timedelta
-
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
-
-from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS, raw_ticks_asset_uri
-from market_pipeline.settings import load_settings
-
-settings = load_settings()
-RAW_TICKS = Asset(raw_ticks_asset_uri(settings.bucket, settings.raw_prefix))
-
-DOC = f"""
+"""
 # Stock market: ingest
 
-**Schedule:** every {settings.interval_minutes} minutes, `CronDataIntervalTimetable("{settings.interval_cron}", timezone="UTC")`
-(`PIPELINE_INTERVAL_MINUTES`, shared with the catalog DAG); catchup off, at most 2 runs at once.
+**Schedule:** every `PIPELINE_INTERVAL_MINUTES` minutes (5 by default), `CronDataIntervalTimetable` in UTC,
+shared with the catalog DAG; catchup off, at most 2 runs at once.
 
-The run for `[data_interval_start, data_interval_end)` reads **exactly** the messages of topic `{settings.topic}` whose
-broker timestamp (LogAppendTime) lies in that interval, on every partition, and writes them to
-`s3://{settings.bucket}/`:
+The run for `[data_interval_start, data_interval_end)` reads **exactly** the messages of the topic
+(`PIPELINE_TOPIC`) whose broker timestamp (LogAppendTime) lies in that interval, on every partition, and
+writes them to the bucket (`PIPELINE_BUCKET`; keys from `market_pipeline/layout.py`):
 
 | what | where |
 |---|---|
-| ticks (Parquet, zstd, fixed schema) | `{settings.raw_prefix}dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet` (dt/hour from the tick's event_time) |
-| bad messages with raw bytes, partition, offset, broker time, reason | `{settings.dlq_prefix}dt=YYYY-MM-DD/<topic>+<partition>+<first>+<last>.parquet` |
-| the window's manifest, written **last** | `{settings.manifest_prefix}<data_interval_end, e.g. 2026-11-25T10:05:00Z>.json` |
+| ticks (Parquet, zstd, fixed schema) | `raw/<table>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet` (dt/hour from the tick's event_time) |
+| bad messages with raw bytes, partition, offset, broker time, reason | `dlq/<table>/dt=YYYY-MM-DD/<topic>+<partition>+<first>+<last>.parquet` |
+| the window's manifest, written **last** | `_manifests/<table>/<data_interval_end, e.g. 2026-11-25T10:05:00Z>.json` |
 
-Then the window's end offsets are committed for consumer group `{settings.consumer_group}` (lag shows in
-Kafka tools; a backfill never moves the group backwards), and the raw-table Asset
-`{RAW_TICKS.uri}` gets an event whose extra holds the window's counts.
+Then the window's end offsets are committed for the consumer group (`PIPELINE_CONSUMER_GROUP`; lag
+shows in Kafka tools; a backfill never moves the group backwards), and the raw-ticks Asset gets an event
+whose extra holds the window's counts.
 
 **Exactly once.** Object keys come only from data (topic, partition, offsets, event hour) and the bytes
 carry no wall-clock time, so a retry, a clear or a backfill overwrites the same objects with the same
@@ -40,7 +26,7 @@ bytes. A failure before the manifest leaves no manifest; the retry completes the
 every partition has a later message); Kafka does not answer (bounded timeouts); the window is older than
 the topic's retention (messages were deleted; never an empty success); the share of bad messages is
 above `max_bad_share` (everything is written first, then the run fails without retrying, so someone
-looks at `{settings.dlq_prefix}`).
+looks at the dead letters).
 
 **Params**
 - `grace_seconds`: how long after the interval end to wait for stragglers when a partition has no later message.
@@ -53,16 +39,29 @@ looks at `{settings.dlq_prefix}`).
 Each window is rewritten identically. Windows older than the topic's retention fail clearly.
 """
 
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+
+from market_pipeline.settings import load_settings
+from pipeline_airflow import assets, defaults
+
+settings = load_settings()
+RAW_TICKS = assets.raw_ticks(settings)
+
+
 with DAG(
     dag_id="stock_market_ingest",
     description="Kafka -> S3 Parquet, one exactly-once micro-batch per data interval",
-    doc_md=DOC,
+    doc_md=__doc__,
     schedule=CronDataIntervalTimetable(settings.interval_cron, timezone="UTC"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=2,
-    default_args=DEFAULT_ARGS,
-    tags=[*TAGS, "ingest"],
+    default_args=defaults.default_args(settings),
+    tags=[*defaults.TAGS, "ingest"],
     params={
         "grace_seconds": Param(
             30,
@@ -99,10 +98,10 @@ with DAG(
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.sdk.exceptions import AirflowFailException
 
-        from market_pipeline.airflow_kafka import WindowConsumerHook
-        from market_pipeline.ingest import BadShareExceededError, IngestOptions
-        from market_pipeline.ingest import ingest_window as run_window
-        from market_pipeline.kafka_window import WindowExpiredError
+        from market_pipeline.ingest.kafka_window import WindowExpiredError
+        from market_pipeline.ingest.run import BadShareExceededError, IngestOptions
+        from market_pipeline.ingest.run import ingest_window as run_window
+        from pipeline_airflow.kafka import WindowConsumerHook
 
         assert params is not None and outlet_events is not None
         if data_interval_start is None or data_interval_end is None or data_interval_start >= data_interval_end:

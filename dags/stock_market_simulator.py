@@ -1,29 +1,17 @@
-"""The market simulator as a long-running Airflow task (wiring only; the logic is in `simulator`)."""
-
-from __future__ import annotations
-
-from datetime import timedelta
-from typing import Any
-
-from airflow.sdk import DAG, Param, task
-
-from market_pipeline.dag_defaults import DEFAULT_ARGS, TAGS
-
-MAX_DURATION_S = 6 * 3600  # one regular session; a run longer than this is a mistake
-SYMBOLS_PATTERN = r"^\s*(default|[A-Za-z0-9.^=_-]{1,16}(\s*,\s*[A-Za-z0-9.^=_-]{1,16})*)\s*$"
-
-DOC_MD = f"""
-### Stock market simulator
+"""
+# Stock market: simulator
 
 Produces simulated US equity **quotes and trades** (JSON, keyed by symbol, schema version 1) into the
 pipeline's Kafka topic (`PIPELINE_TOPIC`, default `stock_market_data`) through the Kafka connection
 `PIPELINE_KAFKA_CONN_ID` (default `kafka_default`), with `acks=all`, idempotence and zstd compression.
-Creates the topic (LogAppendTime) if it does not exist.
+Before producing it makes sure the topic exists the way setup creates it (`market_pipeline.setup.topic`):
+a missing topic is created with the pipeline's configs; an existing one must use broker append time
+(LogAppendTime), or the run fails with the reason (fix the topic or run `stock_market_setup`).
 
 **Schedule:** `@continuous` with `max_active_runs=1`: when a run ends (after `duration_s`) the next
 starts, so the feed never stops while the DAG is unpaused. New DAGs start paused: unpause to start.
 
-**Params** (trigger form): `rate` ticks/s (0 = as fast as possible), `duration_s` (1 to {MAX_DURATION_S}),
+**Params** (trigger form): `rate` ticks/s (0 = as fast as possible), `duration_s` (at most 6 hours: one regular session),
 `universe` (`default` = 20 liquid US stocks, or e.g. `AAPL,MSFT`), `seed` (same seed, same prices),
 `mode` (`live` = model, `replay` = daily bars from `replay_file`, a CSV path on the worker, at
 `replay_speed` x trading time when `rate` is 0), `always_open` (ignore the 09:30-16:00 New York
@@ -36,15 +24,30 @@ fails if any message was not acknowledged (after reporting the counts in the `re
 UI: Airflow sends SIGTERM, the simulator stops producing, flushes (at most 4 s) and exits cleanly.
 """
 
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import DAG, Param, task
+
+from market_pipeline.settings import load_settings
+from pipeline_airflow import defaults
+
+settings = load_settings()
+MAX_DURATION_S = 6 * 3600  # one regular session; a run longer than this is a mistake
+SYMBOLS_PATTERN = r"^\s*(default|[A-Za-z0-9.^=_-]{1,16}(\s*,\s*[A-Za-z0-9.^=_-]{1,16})*)\s*$"
+
+
 with DAG(
     dag_id="stock_market_simulator",
     description="Long-running market simulator producing ticks into Kafka",
     schedule="@continuous",
     max_active_runs=1,
     catchup=False,
-    default_args=DEFAULT_ARGS,
-    tags=[*TAGS, "simulator"],
-    doc_md=DOC_MD,
+    default_args=defaults.default_args(settings),
+    tags=[*defaults.TAGS, "simulator"],
+    doc_md=__doc__,
     params={
         "rate": Param(
             1000,
@@ -107,19 +110,15 @@ with DAG(
     def simulate(params: dict[str, Any] | None = None, ti: Any = None) -> dict[str, Any]:
         """Run the simulator for one run's duration; SIGTERM (stop from the UI) flushes and returns."""
         # Heavy imports (numpy, pyarrow, confluent-kafka) only when the task runs, not at DAG parse.
-        from airflow.providers.apache.kafka.hooks.produce import KafkaProducerHook
+        from airflow.sdk.exceptions import AirflowFailException
 
-        from market_pipeline.settings import load_settings
+        from market_pipeline.setup.topic import TopicConflictError, ensure_topic_exists, pipeline_topic_spec
+        from pipeline_airflow.kafka import admin_client, producer_config
         from simulator import SimulatorConfig, run
 
         p = params or {}
-        settings = load_settings()
         if p["mode"] == "replay" and not p.get("replay_file"):
             raise ValueError("Param replay_file is required when mode is 'replay'")
-        hook = KafkaProducerHook(kafka_config_id=settings.kafka_conn_id)
-        # _build_config resolves the connection's callbacks (OAuth/MSK IAM) exactly like get_producer().
-        build = getattr(hook, "_build_config", None)
-        connection = build() if build else hook.get_connection(settings.kafka_conn_id).extra_dejson
         config = SimulatorConfig(
             topic=settings.topic,
             mode=p["mode"],
@@ -131,14 +130,14 @@ with DAG(
             replay_file=p.get("replay_file"),
             always_open=bool(p["always_open"]),
             flush_timeout_s=4.0,  # Airflow escalates SIGTERM to SIGKILL after 5 s
-            create_topic=True,
-            topic_partitions=settings.topic_partitions,
-            topic_config={
-                "message.timestamp.type": "LogAppendTime",
-                "retention.ms": str(settings.topic_retention_ms),
-            },
         )
-        result = run(config, connection).to_dict()
+        try:
+            ensure_topic_exists(
+                admin_client(settings.kafka_conn_id), pipeline_topic_spec(settings), timeout=config.metadata_timeout_s
+            )
+        except TopicConflictError as exc:
+            raise AirflowFailException(str(exc)) from exc  # a retry would meet the same topic
+        result = run(config, producer_config(settings.kafka_conn_id)).to_dict()
         if result["failed"]:
             ti.xcom_push(key="result", value=result)
             raise RuntimeError(

@@ -2,7 +2,8 @@
 
 Why a FastAPI sub-app plus an external view: Airflow 3 mounts plugin FastAPI apps on its api-server
 (same origin, same login cookie) and shows an external view with a ``url_route`` inside its own UI, in
-the navigation. The page's logic lives in ``include/market_ui``; this file is wiring only.
+the navigation. The page's logic lives in ``include/market_ui``, its Airflow clients in ``include/pipeline_airflow``;
+this file is wiring only, and the page's templates and static files ship next to it.
 
 URL: ``<airflow>/plugin/market-pipeline`` (embedded in the UI) or ``<airflow>/market-pipeline/`` (bare).
 Every route requires an authenticated Airflow user (the UI's ``_token`` cookie or a bearer token).
@@ -34,9 +35,12 @@ def create_plugin_app() -> Any:
 
     from market_pipeline.settings import load_settings
     from market_ui.app import create_app
+    from pipeline_airflow.ui_clients import HookClients
 
+    settings = load_settings()
     return create_app(
-        load_settings(),
+        settings,
+        clients=HookClients(settings),
         assets_dir=ASSETS_DIR,
         auth=requires_authenticated(),
         login_url=_login_url,

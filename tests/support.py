@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The Market pipeline page's templates and static files, where the plugin ships them.
+UI_ASSETS = ROOT / "plugins" / "market_pipeline_ui"
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> object:
@@ -63,3 +65,11 @@ def use_pipeline_names(monkeypatch, prefix: str = "e2e", **overrides: str) -> di
     for key, value in connections_env(stack_config_for(kafka, aws)).items():
         monkeypatch.setenv(key, value)
     return names
+
+
+def market_ui_app(settings, **kwargs):
+    """The page's app as the plugin builds it (clients from the Airflow connections), without Airflow's auth."""
+    from market_ui.app import create_app
+    from pipeline_airflow.ui_clients import HookClients
+
+    return create_app(settings, clients=HookClients(settings), assets_dir=UI_ASSETS, **kwargs)

@@ -5,39 +5,19 @@ object, so its presence means the window is complete; the catalog DAG reconciles
 it and the UI lists the latest windows from it. Its content is derived from data only (no run ids, no
 wall-clock time), so a rerun writes the same bytes.
 
-Key: ``_manifests/<table>/<window end, e.g. 2026-11-25T10:05:00Z>.json``.
+Key: :func:`market_pipeline.layout.manifest_key` (the window end, e.g. ``2026-11-25T10:05:00Z``).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from market_pipeline import layout, s3io
+
 MANIFEST_VERSION = 1
-
-
-def format_instant(moment: datetime) -> str:
-    """ISO-8601 UTC with a Z; milliseconds only when not whole seconds (e.g. 2026-11-25T10:05:00Z)."""
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond // 1000:03d}"
-    return text + "Z"
-
-
-def parse_instant(text: str) -> datetime:
-    """Inverse of format_instant."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def manifest_prefix(table: str) -> str:
-    return f"_manifests/{table}/"
-
-
-def manifest_key(table: str, window_end: datetime) -> str:
-    return f"{manifest_prefix(table)}{format_instant(window_end)}.json"
 
 
 @dataclass(frozen=True)
@@ -105,23 +85,15 @@ class Manifest:
 
     @property
     def key(self) -> str:
-        return manifest_key(self.table, self.window_end)
-
-    def rows_by_partition(self) -> dict[tuple[str, int], int]:
-        """Rows per Hive partition (dt, hour): what Athena should count for this window."""
-        counts: dict[tuple[str, int], int] = {}
-        for obj in self.data_objects:
-            assert obj.hour is not None
-            counts[(obj.dt, obj.hour)] = counts.get((obj.dt, obj.hour), 0) + obj.rows
-        return counts
+        return layout.manifest_key(self.table, self.window_end)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "manifest_version": self.manifest_version,
             "table": self.table,
             "topic": self.topic,
-            "window_start": format_instant(self.window_start),
-            "window_end": format_instant(self.window_end),
+            "window_start": layout.format_instant(self.window_start),
+            "window_end": layout.format_instant(self.window_end),
             "schema_version": self.schema_version,
             "status": self.status,
             "max_bad_share": self.max_bad_share,
@@ -142,8 +114,8 @@ class Manifest:
         return cls(
             table=doc["table"],
             topic=doc["topic"],
-            window_start=parse_instant(doc["window_start"]),
-            window_end=parse_instant(doc["window_end"]),
+            window_start=layout.parse_instant(doc["window_start"]),
+            window_end=layout.parse_instant(doc["window_end"]),
             schema_version=doc["schema_version"],
             partitions=tuple(PartitionSummary(**p) for p in doc["partitions"]),
             objects=tuple(ObjectEntry(**o) for o in doc["objects"]),
@@ -161,38 +133,21 @@ class Manifest:
 def write_manifest(s3: Any, bucket: str, manifest: Manifest) -> str:
     """Write (overwrite) the manifest; call it only after every object of the window is written."""
     key = manifest.key
-    s3.put_object(Bucket=bucket, Key=key, Body=manifest.to_json(), ContentType="application/json")
+    s3io.put_bytes(s3, bucket, key, manifest.to_json(), s3io.JSON_CONTENT_TYPE)
     return key
 
 
 def read_manifest(s3: Any, bucket: str, key: str) -> Manifest | None:
     """The manifest at `key`, or None if there is none."""
-    try:
-        response = s3.get_object(Bucket=bucket, Key=key)
-    except s3.exceptions.NoSuchKey:
-        return None
-    except Exception as exc:  # some S3 implementations answer 404 without the NoSuchKey code
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
-    return Manifest.from_json(response["Body"].read())
+    body = s3io.get_bytes(s3, bucket, key)
+    return None if body is None else Manifest.from_json(body)
 
 
-def manifest_keys(s3: Any, bucket: str, table: str) -> list[str]:
-    """All manifest keys of a table, oldest window end first."""
-    prefix = manifest_prefix(table)
-    keys: list[str] = []
-    token: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-        if token:
-            kwargs["ContinuationToken"] = token
-        page = s3.list_objects_v2(**kwargs)
-        keys.extend(item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(".json"))
-        if not page.get("IsTruncated"):
-            break
-        token = page["NextContinuationToken"]
-    return sorted(keys, key=lambda k: parse_instant(k[len(prefix) : -len(".json")]))
+def manifest_keys(s3: Any, bucket: str, table: str) -> list[tuple[datetime, str]]:
+    """(window end, key) of every manifest of a table, oldest window end first."""
+    prefix = layout.manifest_prefix(table)
+    dated = ((layout.instant_of(key, prefix), key) for key in s3io.list_keys(s3, bucket, prefix))
+    return sorted((end, key) for end, key in dated if end is not None)
 
 
 def list_manifests(
@@ -207,10 +162,8 @@ def list_manifests(
     This is what the catalog DAG reconciles against for its data interval: with 5-minute ingest
     windows, the interval [00:00, 01:00) holds twelve manifests when ingest is complete.
     """
-    prefix = manifest_prefix(table)
     manifests = []
-    for key in manifest_keys(s3, bucket, table):
-        window_end = parse_instant(key[len(prefix) : -len(".json")])
+    for window_end, key in manifest_keys(s3, bucket, table):
         if end is not None and window_end > end:
             continue
         if start is not None and window_end <= start:
@@ -226,6 +179,6 @@ def list_manifests(
 
 def latest_manifests(s3: Any, bucket: str, table: str, limit: int = 10) -> list[Manifest]:
     """The `limit` most recent windows, newest first (for a UI page)."""
-    keys = manifest_keys(s3, bucket, table)[-limit:] if limit > 0 else []
+    keys = [key for _, key in manifest_keys(s3, bucket, table)[-limit:]] if limit > 0 else []
     found = (read_manifest(s3, bucket, key) for key in reversed(keys))
     return [m for m in found if m is not None]

@@ -1,4 +1,4 @@
-"""The tick message contract and the fixed, versioned Parquet schema of the raw table.
+"""The tick message contract, the fixed Parquet schemas of the raw table and the dead letters, Hive types.
 
 One JSON object per Kafka message, keyed by symbol. Every tick carries the prevailing quote
 (bid/ask with sizes) so that `bid <= ask` holds for every row; ``price`` is the trade price for a
@@ -11,8 +11,8 @@ Example::
      "price": 189.12, "size": 100, "bid": 189.11, "bid_size": 300, "ask": 189.13, "ask_size": 200}
 
 The Parquet schema is never inferred per batch: every file has exactly these columns and types, so
-the Glue crawler never sees a schema mismatch. Hive partitions (``dt``, ``hour``) are folder names,
-not columns in the files.
+the Glue crawler never sees a schema mismatch. Hive partitions (``dt``, ``hour``) are folder names
+(see :mod:`market_pipeline.layout`), not columns in the files.
 """
 
 from __future__ import annotations
@@ -55,8 +55,18 @@ RAW_TABLE_SCHEMA = pa.schema(
     metadata={b"stock_market.raw_schema_version": str(SCHEMA_VERSION).encode()},
 )
 
-# Hive partition keys of the raw table, derived from the tick's own event_time (UTC).
-PARTITION_KEYS = ("dt", "hour")
+# A message that could not become a row: its bytes, where it was in Kafka, and why (see ingest.decode).
+DLQ_SCHEMA = pa.schema(
+    [
+        pa.field("raw", pa.binary(), nullable=True),
+        pa.field("key", pa.binary(), nullable=True),
+        pa.field("kafka_partition", pa.int32(), nullable=False),
+        pa.field("kafka_offset", pa.int64(), nullable=False),
+        pa.field("broker_timestamp", pa.timestamp("ms", tz="UTC"), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+    ],
+    metadata={b"stock_market.dlq_schema_version": b"1"},
+)
 
 
 def hive_columns(schema: pa.Schema = RAW_TABLE_SCHEMA) -> list[tuple[str, str]]:

@@ -1,13 +1,16 @@
-"""Pipeline settings: names and defaults shared by the DAGs, the library and the tools.
+"""Every PIPELINE_* setting, its default and its check: declared here and nowhere else.
 
 Everything is overridable through environment variables so that the same DAG code runs against the
-local stack and against real AWS; only Airflow connections and these names differ.
+local stack and against real AWS; only Airflow connections and these names differ. Settings are
+names and numbers only: S3 keys and prefixes are built from them by :mod:`market_pipeline.layout`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def _env(name: str, default: str) -> str:
@@ -16,13 +19,21 @@ def _env(name: str, default: str) -> str:
 
 
 def _env_int(name: str, default: int) -> int:
+    return _env_parsed(name, default, int, "an integer")
+
+
+def _env_float(name: str, default: float) -> float:
+    return _env_parsed(name, default, float, "a number")
+
+
+def _env_parsed(name: str, default: Any, parse: Callable[[str], Any], kind: str) -> Any:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+        raise ValueError(f"environment variable {name} must be {kind}, got {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,10 @@ class PipelineSettings:
     kafka_conn_id: str = field(default_factory=lambda: _env("PIPELINE_KAFKA_CONN_ID", "kafka_default"))
     aws_conn_id: str = field(default_factory=lambda: _env("PIPELINE_AWS_CONN_ID", "aws_default"))
     athena_conn_id: str = field(default_factory=lambda: _env("PIPELINE_ATHENA_CONN_ID", "athena_default"))
+    # Every task's retries and the first retry's delay (exponential back-off after it); the test
+    # suite shortens the delay so retries still run, fast.
+    task_retries: int = field(default_factory=lambda: _env_int("PIPELINE_TASK_RETRIES", 2))
+    retry_delay_seconds: float = field(default_factory=lambda: _env_float("PIPELINE_RETRY_DELAY_SECONDS", 30.0))
 
     def __post_init__(self) -> None:
         if self.interval_minutes not in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60):
@@ -58,39 +73,13 @@ class PipelineSettings:
                 f"PIPELINE_INTERVAL_MINUTES must divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60); "
                 f"got {self.interval_minutes}"
             )
+        if self.task_retries < 0 or self.retry_delay_seconds < 0:
+            raise ValueError("PIPELINE_TASK_RETRIES and PIPELINE_RETRY_DELAY_SECONDS must not be negative")
 
     @property
     def interval_cron(self) -> str:
         """The cron of the ingest and catalog data intervals (every 5 minutes by default)."""
         return "0 * * * *" if self.interval_minutes == 60 else f"*/{self.interval_minutes} * * * *"
-
-    @property
-    def raw_prefix(self) -> str:
-        return f"raw/{self.table}/"
-
-    @property
-    def dlq_prefix(self) -> str:
-        return f"dlq/{self.table}/"
-
-    @property
-    def manifest_prefix(self) -> str:
-        return f"_manifests/{self.table}/"
-
-    @property
-    def curated_prefix(self) -> str:
-        return f"curated/{self.bars_table}/"
-
-    @property
-    def reports_prefix(self) -> str:
-        return f"_reports/{self.table}/"
-
-    @property
-    def athena_output(self) -> str:
-        return f"s3://{self.bucket}/athena-results/"
-
-    @property
-    def crawler_target(self) -> str:
-        return f"s3://{self.bucket}/raw/"
 
 
 def load_settings() -> PipelineSettings:

@@ -1,8 +1,8 @@
 """The "Market pipeline" page as a FastAPI app: one HTML page plus JSON endpoints its script polls.
 
-Why one app factory: the Airflow plugin mounts ``create_app(load_settings(), auth=...)`` under
-/market-pipeline, and tests build their own with their own settings (topic, bucket, ...) without
-Airflow's auth. Every panel fails on its own: an unreachable broker or AWS endpoint answers 503 with a
+Why one app factory: the Airflow plugin mounts ``create_app(settings, clients=..., assets_dir=...,
+auth=...)`` under /market-pipeline with clients from Airflow's connections and the page's files from
+the plugin folder; tests build their own with their own settings and clients, without Airflow's auth. Every panel fails on its own: an unreachable broker or AWS endpoint answers 503 with a
 JSON ``error`` (never a 500 or a blank page); a bad query parameter answers 422 with a message.
 
 Endpoints (relative to the mount point):
@@ -18,7 +18,6 @@ Endpoints (relative to the mount point):
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,19 +26,18 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from market_pipeline.settings import PipelineSettings, load_settings
-from market_ui import athena as athena_q
-from market_ui.clients import Clients, HookClients
+from market_pipeline import layout
+from market_pipeline.settings import PipelineSettings
+from market_ui import queries
+from market_ui.clients import Clients
 from market_ui.lag import ThroughputTracker, fetch_offsets
 from market_ui.lakeview import latest_reports, latest_windows
 from market_ui.params import ParamError, parse_end, parse_limit, parse_minutes, parse_symbols
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ASSETS = ROOT / "plugins" / "market_pipeline_ui"
 FRESHNESS_TTL = 30.0
 SYMBOLS_TTL = 60.0
 BARS_TTL = 15.0
@@ -48,11 +46,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
 )
-
-
-def assets_dir_default() -> Path:
-    """Static files and templates ship with the plugin; MARKET_UI_ASSETS_DIR overrides for installs."""
-    return Path(os.environ.get("MARKET_UI_ASSETS_DIR") or DEFAULT_ASSETS)
 
 
 def safe_error(exc: BaseException) -> str:
@@ -65,29 +58,35 @@ def safe_error(exc: BaseException) -> str:
 
 
 def create_app(
-    settings: PipelineSettings | None = None,
+    settings: PipelineSettings,
     *,
-    clients: Clients | None = None,
-    assets_dir: Path | None = None,
+    clients: Clients,
+    assets_dir: Path,
     auth: Callable[..., Any] | None = None,
     login_url: Callable[[str], str] | None = None,
     kafka_timeout: float = 5.0,
     athena_timeout: float = 20.0,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    """Build the page's app. `auth` is a FastAPI dependency (Airflow's login in the plugin)."""
-    settings = settings or load_settings()
-    clients = clients or HookClients(settings)
-    assets = Path(assets_dir or assets_dir_default())
-    templates = Environment(loader=FileSystemLoader(str(assets / "templates")), autoescape=select_autoescape(["html"]))
+    """Build the page's app.
+
+    `assets_dir` holds the page's ``templates/`` and ``static/`` (they ship with the plugin, which passes
+    its own folder); `auth` is a FastAPI dependency (Airflow's login in the plugin).
+    """
+    assets = Path(assets_dir)
+    templates = Environment(
+        loader=FileSystemLoader(str(assets / "templates")),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,  # a name the template expects and the app does not pass is an error
+    )
     throughput = ThroughputTracker(window_seconds=60.0)
-    freshness_cache = athena_q.TTLCache(FRESHNESS_TTL)
-    symbols_cache = athena_q.TTLCache(SYMBOLS_TTL)
-    bars_cache = athena_q.TTLCache(BARS_TTL)
-    runner = athena_q.AthenaRunner(
+    freshness_cache = queries.TTLCache(FRESHNESS_TTL)
+    symbols_cache = queries.TTLCache(SYMBOLS_TTL)
+    bars_cache = queries.TTLCache(BARS_TTL)
+    runner = queries.AthenaRunner(
         client=clients.athena,
         workgroup=settings.athena_workgroup,
-        output_location=settings.athena_output,
+        output_location=layout.athena_output(settings.bucket),
         database=settings.glue_database,
         timeout=athena_timeout,
     )
@@ -137,6 +136,8 @@ def create_app(
         html = templates.get_template("market.html").render(
             root=root,
             settings=settings,
+            manifests_uri=layout.s3_uri(settings.bucket, layout.manifest_prefix(settings.table)),
+            reports_uri=layout.s3_uri(settings.bucket, layout.report_prefix(settings.table)),
             refresh={"lag": 5, "lake": 15, "freshness": 30, "bars": 60},
         )
         return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
@@ -167,7 +168,7 @@ def create_app(
                 "total_messages": total_high,
                 "throughput_msgs_per_s": None if rate is None else round(rate, 2),
                 "throughput_window_s": throughput.window_seconds,
-                "sampled_at": athena_q.iso_z(clock()),
+                "sampled_at": queries.iso_z(clock()),
             }
 
         return answer(panel, compute)
@@ -198,18 +199,18 @@ def create_app(
         panel = {"panel": "freshness", "database": settings.glue_database, "table": settings.table}
 
         def compute() -> dict[str, Any]:
-            result, age = freshness_cache.get("raw", lambda: athena_q.freshness(runner, settings.table, clock()))
+            result, age = freshness_cache.get("raw", lambda: queries.freshness(runner, settings.table, clock()))
             now = clock()
             body = dict(result)
-            newest = athena_q.parse_timestamp(body["newest_event_time"]) if body["newest_event_time"] else None
+            newest = queries.parse_timestamp(body["newest_event_time"]) if body["newest_event_time"] else None
             if newest is not None:  # the age moves on while the cached max() stands still
                 body["age_seconds"] = round((now - newest).total_seconds(), 1)
-            return {**body, "checked_at": athena_q.iso_z(now), "cache_age_seconds": round(age, 1)}
+            return {**body, "checked_at": queries.iso_z(now), "cache_age_seconds": round(age, 1)}
 
         return answer(panel, compute)
 
     def known_symbols() -> dict[str, datetime]:
-        value, _ = symbols_cache.get("bars", lambda: athena_q.bar_symbols(runner, settings.bars_table, clock()))
+        value, _ = symbols_cache.get("bars", lambda: queries.bar_symbols(runner, settings.bars_table, clock()))
         return value
 
     @app.get("/api/symbols")
@@ -218,7 +219,7 @@ def create_app(
 
         def compute() -> dict[str, Any]:
             found = known_symbols()
-            return {"symbols": sorted(found), "newest": {s: athena_q.iso_z(t) for s, t in sorted(found.items())}}
+            return {"symbols": sorted(found), "newest": {s: queries.iso_z(t) for s, t in sorted(found.items())}}
 
         return answer(panel, compute)
 
@@ -238,14 +239,14 @@ def create_app(
                 newest = [t for s, t in known_symbols().items() if s in wanted]
                 stop = max(newest) if newest else clock().replace(second=0, microsecond=0)
             start = stop - timedelta(minutes=span)
-            sql = athena_q.bars_sql(settings.glue_database, settings.bars_table, wanted, start, stop)
+            sql = queries.bars_sql(settings.glue_database, settings.bars_table, wanted, start, stop)
             rows, _ = bars_cache.get(sql, lambda: runner.query(sql))
-            series = athena_q.bars_series(rows, wanted)
+            series = queries.bars_series(rows, wanted)
             return {
                 "symbols": wanted,
                 "minutes": span,
-                "start": athena_q.iso_z(start),
-                "end": athena_q.iso_z(stop),
+                "start": queries.iso_z(start),
+                "end": queries.iso_z(stop),
                 "rows": sum(len(s["t"]) for s in series.values()),
                 "series": series,
             }

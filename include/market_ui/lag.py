@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from market_pipeline.layout import format_instant
+
 
 @dataclass(frozen=True)
 class PartitionLag:
@@ -165,7 +167,7 @@ def _newest_times(
     except Exception:  # an older broker without max_timestamp: the column stays empty
         return {}
     return {
-        p: datetime.fromtimestamp(info.timestamp / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        p: format_instant(datetime.fromtimestamp(info.timestamp / 1000, UTC))
         for p, info in infos.items()
         if getattr(info, "timestamp", -1) and info.timestamp > 0
     }

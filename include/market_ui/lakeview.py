@@ -7,11 +7,11 @@ the JSON endpoints stay small however many objects a window wrote.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from market_pipeline.manifest import Manifest, format_instant, latest_manifests, parse_instant
+from market_pipeline import layout, s3io
+from market_pipeline.manifest import Manifest, latest_manifests
 
 
 def summarise_manifest(manifest: Manifest) -> dict[str, Any]:
@@ -20,8 +20,8 @@ def summarise_manifest(manifest: Manifest) -> dict[str, Any]:
     dlq = manifest.dlq_objects
     unaccounted = manifest.messages_in - manifest.rows_out - manifest.dlq_count
     return {
-        "window_start": format_instant(manifest.window_start),
-        "window_end": format_instant(manifest.window_end),
+        "window_start": layout.format_instant(manifest.window_start),
+        "window_end": layout.format_instant(manifest.window_end),
         "topic": manifest.topic,
         "status": manifest.status,
         "messages_in": manifest.messages_in,
@@ -49,10 +49,6 @@ def summarise_manifest(manifest: Manifest) -> dict[str, Any]:
 def latest_windows(s3: Any, bucket: str, table: str, limit: int = 10) -> list[dict[str, Any]]:
     """The newest `limit` windows, newest first, through the manifest module's own reader."""
     return [summarise_manifest(m) for m in latest_manifests(s3, bucket, table, limit=limit)]
-
-
-def reports_prefix(table: str) -> str:
-    return f"_reports/{table}/"
 
 
 def summarise_report(doc: dict[str, Any], key: str | None = None) -> dict[str, Any]:
@@ -96,26 +92,13 @@ def summarise_report(doc: dict[str, Any], key: str | None = None) -> dict[str, A
     }
 
 
-def _sort_key(key: str, prefix: str) -> tuple[int, datetime | str]:
-    stem = key[len(prefix) : -len(".json")]
-    try:
-        return (1, parse_instant(stem))
-    except ValueError:
-        return (0, stem)  # a stray name sorts before every dated report
-
-
 def report_keys(s3: Any, bucket: str, table: str) -> list[str]:
-    """All report keys of a table, oldest interval end first."""
-    prefix = reports_prefix(table)
-    keys: list[str] = []
-    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    while True:
-        page = s3.list_objects_v2(**kwargs)
-        keys.extend(item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(".json"))
-        if not page.get("IsTruncated"):
-            break
-        kwargs["ContinuationToken"] = page["NextContinuationToken"]
-    return sorted(keys, key=lambda k: _sort_key(k, prefix))
+    """All report keys of a table, oldest interval end first; a stray name sorts before every dated one."""
+    prefix = layout.report_prefix(table)
+    dated = [
+        (layout.instant_of(key, prefix), key) for key in s3io.list_keys(s3, bucket, prefix) if key.endswith(".json")
+    ]
+    return [key for _, key in sorted(dated, key=lambda item: (item[0] is not None, item[0] or datetime.min, item[1]))]
 
 
 def latest_reports(s3: Any, bucket: str, table: str, limit: int = 10) -> list[dict[str, Any]]:
@@ -123,11 +106,10 @@ def latest_reports(s3: Any, bucket: str, table: str, limit: int = 10) -> list[di
     rows = []
     for key in reversed(report_keys(s3, bucket, table)[-limit:]):
         try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            doc = json.loads(body)
+            doc = s3io.get_json(s3, bucket, key)
             if not isinstance(doc, dict):
                 raise ValueError("not a JSON object")
-        except (ValueError, KeyError) as exc:
+        except ValueError as exc:
             rows.append({**summarise_report({}, key), "status": "unreadable", "error": f"{key}: {exc}"})
             continue
         rows.append(summarise_report(doc, key))

@@ -7,7 +7,9 @@ against a strict grammar before anything runs; a bad value is a 422 with a messa
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
+
+from market_pipeline.layout import parse_instant
 
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,9}$")
 MAX_SYMBOLS = 10
@@ -76,14 +78,11 @@ def parse_end(raw: str | None) -> datetime | None:
         return None
     text = raw.strip()
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = parse_instant(text)  # naive means UTC
     except ValueError:
         raise ParamError(
             f"end: expected an ISO-8601 time such as 2026-11-25T15:30:00Z or 'latest', got {text[:40]!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
     if not 2000 <= moment.year <= 2100:
         raise ParamError(f"end: year must be between 2000 and 2100, got {moment.year}")
     return moment

@@ -41,9 +41,8 @@ class SimulatorConfig:
     progress_interval_s: float = 5.0
     flush_timeout_s: float = 10.0
     metadata_timeout_s: float = 10.0
-    create_topic: bool = False
+    create_topic: bool = False  # standalone use; in the pipeline, setup (or the DAG through it) owns the topic
     topic_partitions: int = 3
-    topic_config: dict[str, str] = field(default_factory=lambda: {"message.timestamp.type": "LogAppendTime"})
     install_signal_handlers: bool = True
 
     def __post_init__(self) -> None:

@@ -131,8 +131,3 @@ class JsonEncoder:
         offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4).tolist()
         data = bufs[2].to_pybytes()
         return [data[a:b] for a, b in itertools.pairwise(offsets)]
-
-
-def encode_block(block: TickBlock) -> list[bytes]:
-    """Convenience wrapper: encode one block (builds a fresh encoder; reuse JsonEncoder in loops)."""
-    return JsonEncoder(block.symbols).encode(block)

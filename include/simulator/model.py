@@ -76,31 +76,6 @@ class TickBlock:
             raise ValueError("blocks have different symbol tables")
         return TickBlock(symbols, *(np.concatenate([getattr(b, c) for b in blocks]) for c in TickBlock._COLUMNS))
 
-    def to_records(self) -> list[dict[str, object]]:
-        """Plain dicts in message field order (slow; for tests and debugging)."""
-        from simulator.encode import SCHEMA_VERSION, iso_us
-
-        out = []
-        for i in range(len(self)):
-            trade = bool(self.is_trade[i])
-            out.append(
-                {
-                    "schema_version": SCHEMA_VERSION,
-                    "event_type": "trade" if trade else "quote",
-                    "symbol": self.symbols[self.sym[i]],
-                    "event_time": iso_us(int(self.event_us[i])),
-                    "seq": int(self.seq[i]),
-                    "exchange": EXCHANGES[self.exch[i]],
-                    "price": int(self.price[i]) / PRICE_SCALE,
-                    "size": int(self.size[i]) if trade else None,
-                    "bid": int(self.bid[i]) / PRICE_SCALE,
-                    "bid_size": int(self.bid_size[i]),
-                    "ask": int(self.ask[i]) / PRICE_SCALE,
-                    "ask_size": int(self.ask_size[i]),
-                }
-            )
-        return out
-
 
 @dataclass(frozen=True)
 class ModelConfig:

@@ -34,6 +34,11 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "allow.auto.create.topics": False,
 }
 
+# The topic configs of --create-topic: broker append time, which the pipeline's ingest windows rely on.
+# Stated again, on purpose, because the simulator is a standalone tool that does not import the pipeline
+# library; tests/unit/simulator checks it agrees with market_pipeline.setup.topic, the pipeline's owner.
+CREATED_TOPIC_CONFIG: dict[str, str] = {"message.timestamp.type": "LogAppendTime"}
+
 # Keys an Airflow Kafka connection typically carries for consumers; librdkafka warns about each.
 CONSUMER_ONLY_KEYS = frozenset(
     {
@@ -141,13 +146,7 @@ class KafkaSink:
         return max(0, self.sent - self.failed - self.in_flight)
 
     # -- operations -----------------------------------------------------------------------------
-    def preflight(
-        self,
-        timeout_s: float,
-        create_topic: bool = False,
-        partitions: int = 3,
-        topic_config: Mapping[str, str] | None = None,
-    ) -> int:
+    def preflight(self, timeout_s: float, create_topic: bool = False, partitions: int = 3) -> int:
         """Fail fast and clearly if no broker answers or the topic is missing; returns partitions."""
         servers = self.config.get("bootstrap.servers")
         deadline = time.monotonic() + timeout_s
@@ -165,13 +164,14 @@ class KafkaSink:
             return len(topic_md.partitions)
         if not create_topic:
             raise TopicMissing(
-                f"topic {self.topic!r} does not exist on {servers}; create it (LogAppendTime) or pass --create-topic"
+                f"topic {self.topic!r} does not exist on {servers}; run the pipeline's setup (stock_market_setup) "
+                "to create it, or pass --create-topic"
             )
         admin = AdminClient(dict(self.config))
-        new = NewTopic(self.topic, num_partitions=partitions, replication_factor=-1, config=dict(topic_config or {}))
+        new = NewTopic(self.topic, num_partitions=partitions, replication_factor=-1, config=dict(CREATED_TOPIC_CONFIG))
         try:
             admin.create_topics([new])[self.topic].result(timeout=max(1.0, deadline - time.monotonic()))
-            log.info("created topic %s with %d partitions %s", self.topic, partitions, dict(topic_config or {}))
+            log.info("created topic %s with %d partitions %s", self.topic, partitions, CREATED_TOPIC_CONFIG)
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise

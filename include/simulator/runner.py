@@ -1,7 +1,8 @@
 """The run loop: pull ticks from a source, pace them, stamp event times, encode, produce, account.
 
-Separate from the model and the producer so that pacing and stopping rules (duration, count, end
-of replay, stop event, SIGINT/SIGTERM) live in one place and are the same for the CLI and the DAG.
+Separate from the model and the producer so that the stopping rules (duration, count, end of replay,
+stop event, SIGINT/SIGTERM) live in one place and are the same for the CLI and the DAG; how fast ticks
+may go is pacing.py's.
 """
 
 from __future__ import annotations
@@ -21,50 +22,11 @@ from simulator.calendar import SessionClock, TradingCalendar, to_us
 from simulator.config import RunResult, SimulatorConfig
 from simulator.encode import JsonEncoder, iso_us
 from simulator.model import MarketModel, ModelConfig, TickBlock
+from simulator.pacing import Feed, Pacer
 from simulator.producer import KafkaSink, build_producer_config
 from simulator.universe import parse_universe
 
 log = logging.getLogger("simulator")
-
-
-class Feed:
-    """Serves ticks from a stream of blocks in any slice sizes (slicing never changes the ticks)."""
-
-    def __init__(self, blocks: Iterator[TickBlock]) -> None:
-        self._blocks = blocks
-        self._block: TickBlock | None = None
-        self._pos = 0
-
-    def _current(self) -> TickBlock | None:
-        while self._block is None or self._pos >= len(self._block):
-            try:
-                self._block = next(self._blocks)
-            except StopIteration:
-                self._block = None
-                return None
-            self._pos = 0
-        return self._block
-
-    def next_tau(self) -> float | None:
-        block = self._current()
-        return None if block is None else float(block.tau[self._pos])
-
-    def count_until(self, tau_limit: float) -> int:
-        """Ticks of the current block, from the cursor, with tau <= tau_limit."""
-        block = self._current()
-        if block is None:
-            return 0
-        return int(np.searchsorted(block.tau[self._pos :], tau_limit, side="right"))
-
-    def take(self, n: int) -> TickBlock | None:
-        """Up to ``n`` ticks (fewer at a block boundary); None when the source is exhausted."""
-        block = self._current()
-        if block is None:
-            return None
-        end = min(len(block), self._pos + n)
-        out = block.take(slice(self._pos, end))
-        self._pos = end
-        return out
 
 
 @dataclass
@@ -75,8 +37,13 @@ class _Chunk:
     last_us: int
 
 
-def make_source(config: SimulatorConfig, now_us: int | None = None) -> tuple[tuple[str, ...], Iterator[TickBlock]]:
-    """The symbol table and the block stream for a config (model or replay)."""
+def make_source(
+    config: SimulatorConfig, calendar: TradingCalendar | None = None, now_us: int | None = None
+) -> tuple[tuple[str, ...], Iterator[TickBlock]]:
+    """The symbol table and the block stream for a config (model or replay).
+
+    `calendar` is the run's trading calendar (built from the config when not given).
+    """
     if config.mode == "replay":
         from simulator.replay import ReplaySource, load_bars
 
@@ -98,7 +65,7 @@ def make_source(config: SimulatorConfig, now_us: int | None = None) -> tuple[tup
             )
         source = ReplaySource(bars, seed=config.seed, ticks_per_bar=config.ticks_per_bar)
         return source.symbols, source.blocks()
-    calendar = TradingCalendar(always_open=config.always_open, holidays=config.holidays)
+    calendar = calendar or trading_calendar(config)
     if config.effective_clock == "wall":
         now = now_us if now_us is not None else time.time_ns() // 1000
         start_us = calendar.next_open_us(now)
@@ -111,6 +78,10 @@ def make_source(config: SimulatorConfig, now_us: int | None = None) -> tuple[tup
         SessionClock(calendar, start_us),
     )
     return model.symbols, model.blocks(config.block_size)
+
+
+def trading_calendar(config: SimulatorConfig) -> TradingCalendar:
+    return TradingCalendar(always_open=config.always_open, holidays=config.holidays)
 
 
 @contextlib.contextmanager
@@ -157,15 +128,14 @@ def run(
     """
     stop = stop_event or threading.Event()
     result = RunResult(topic=config.topic)
-    symbols, blocks = make_source(config)
+    calendar = trading_calendar(config)
+    symbols, blocks = make_source(config, calendar)
     encoder = JsonEncoder(symbols)
     sink = KafkaSink(build_producer_config(producer_config), config.topic)
-    sink.preflight(config.metadata_timeout_s, config.create_topic, config.topic_partitions, config.topic_config)
+    sink.preflight(config.metadata_timeout_s, config.create_topic, config.topic_partitions)
     feed = Feed(blocks)
     wall = config.effective_clock == "wall"
-    calendar = TradingCalendar(always_open=config.always_open, holidays=config.holidays)
     gate = wall and config.mode == "live" and not calendar.always_open
-    chunk_max = config.block_size
     log.info(
         "simulator: topic=%s mode=%s clock=%s rate=%s speed=%s duration=%s max_ticks=%s symbols=%d seed=%d",
         config.topic,
@@ -181,8 +151,13 @@ def run(
 
     t0 = time.monotonic()
     deadline = t0 + config.duration_s if config.duration_s else None
-    pace_t0, pace_base = t0, 0
-    tau0: float | None = None
+    pacer = Pacer(
+        rate=config.rate,
+        speed=config.speed,
+        max_ticks_per_step=config.block_size,
+        start=t0,
+        session=calendar if gate else None,
+    )
     emitted = 0
     last_stamp = time.time_ns() // 1000
     last_progress, last_progress_count = t0, 0
@@ -235,36 +210,16 @@ def run(
                         interval_rate,
                     )
                     last_progress, last_progress_count = now, emitted
-                if gate:
-                    now_us = time.time_ns() // 1000
-                    if not bool(calendar.is_open(now_us)[0]):
-                        next_open = calendar.next_open_us(now_us)
-                        if pace_base != -1:
-                            log.info("market closed; next open %s (use always_open for demos)", iso_us(next_open))
-                            pace_base = -1
-                        wait(max(0.05, (next_open - now_us) / 1e6))
-                        continue
-                    if pace_base == -1:  # reopened: restart pacing and stamping from now
-                        pace_t0, pace_base, last_stamp = now, emitted, now_us
-                n = chunk_max
-                if config.rate > 0:
-                    due = int((now - pace_t0) * config.rate) + 1 - (emitted - pace_base)
-                    if due <= 0:
-                        wait((emitted - pace_base + 1) / config.rate - (now - pace_t0))
-                        continue
-                    n = min(n, due)
-                elif config.speed > 0:
-                    next_tau = feed.next_tau()
-                    if next_tau is None:
-                        result.stop_reason = "end of replay"
-                        break
-                    if tau0 is None:
-                        tau0 = next_tau
-                    limit = tau0 + (now - pace_t0) * config.speed
-                    if next_tau > limit:
-                        wait((next_tau - limit) / config.speed)
-                        continue
-                    n = min(n, max(1, feed.count_until(limit)))
+                step = pacer.step(feed, emitted, now, time.time_ns() // 1000)
+                if step.restart_stamps_us is not None:
+                    last_stamp = step.restart_stamps_us
+                if step.end:
+                    result.stop_reason = "end of replay"
+                    break
+                if step.wait_s > 0 or step.ticks == 0:
+                    wait(step.wait_s)
+                    continue
+                n = step.ticks
                 if config.max_ticks is not None:
                     n = min(n, config.max_ticks - emitted)
                 chunk = prepare(n)

@@ -26,10 +26,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from market_pipeline.lake import ensure_glue_database, ensure_workgroup
+from market_pipeline import layout
 from market_pipeline.manifest import Manifest, ObjectEntry, PartitionSummary, write_manifest
 from market_pipeline.settings import PipelineSettings, load_settings
-from market_pipeline.topic import TopicSpec, ensure_topic, pipeline_topic_configs
+from market_pipeline.setup.aws_resources import ensure_glue_database, ensure_workgroup
+from market_pipeline.setup.topic import ensure_topic, pipeline_topic_spec
 from tests.support import ROOT, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
@@ -274,7 +275,7 @@ def _parquet(table: pa.Table) -> bytes:
     return buf.getvalue()
 
 
-# The curated table as the catalog DAG creates it (include/market_pipeline/sql/create_bars_table.sql).
+# The curated table as the catalog DAG creates it (include/market_pipeline/catalog/sql/create_bars_table.sql).
 BARS_COLUMNS = [
     ("symbol", "string", pa.string()),
     ("minute", "timestamp", pa.timestamp("us", tz="UTC")),
@@ -299,13 +300,7 @@ def seed_lake(settings: PipelineSettings, boto_client: Any, kafka_bootstrap: str
     """
     from confluent_kafka.admin import AdminClient
 
-    spec = TopicSpec(
-        settings.topic,
-        settings.topic_partitions,
-        settings.topic_replication,
-        pipeline_topic_configs(settings.topic_retention_ms, "producer"),
-    )
-    ensure_topic(AdminClient({"bootstrap.servers": kafka_bootstrap}), spec)
+    ensure_topic(AdminClient({"bootstrap.servers": kafka_bootstrap}), pipeline_topic_spec(settings))
     s3, glue, athena = boto_client("s3"), boto_client("glue"), boto_client("athena")
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
         s3.create_bucket(Bucket=settings.bucket)
@@ -318,7 +313,7 @@ def seed_lake(settings: PipelineSettings, boto_client: Any, kafka_bootstrap: str
                 "Name": settings.bars_table,
                 "StorageDescriptor": {
                     "Columns": [{"Name": n, "Type": t} for n, t, _ in BARS_COLUMNS],
-                    "Location": f"s3://{settings.bucket}/{settings.curated_prefix}",
+                    "Location": f"s3://{settings.bucket}/{layout.curated_prefix(settings.bars_table)}",
                     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
                     "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
                     "SerdeInfo": {
@@ -354,7 +349,7 @@ def seed_lake(settings: PipelineSettings, boto_client: Any, kafka_bootstrap: str
                 rows[name].append(value)
     table = pa.table({n: pa.array(rows[n], t) for n, _, t in BARS_COLUMNS})
     dt, hour = minutes[0].strftime("%Y-%m-%d"), minutes[0].strftime("%H")
-    location = f"{settings.curated_prefix}dt={dt}/hour={hour}/ingest_window=uitest/"
+    location = f"{layout.curated_prefix(settings.bars_table)}dt={dt}/hour={hour}/ingest_window=uitest/"
     s3.put_object(Bucket=settings.bucket, Key=f"{location}bars.parquet", Body=_parquet(table))
     with contextlib.suppress(glue.exceptions.AlreadyExistsException):
         glue.create_partition(
@@ -420,7 +415,9 @@ def seed_lake(settings: PipelineSettings, boto_client: Any, kafka_bootstrap: str
             "generated_at": end_text,
         }
         s3.put_object(
-            Bucket=settings.bucket, Key=f"{settings.reports_prefix}{end_text}.json", Body=json.dumps(report).encode()
+            Bucket=settings.bucket,
+            Key=f"{layout.report_prefix(settings.table)}{end_text}.json",
+            Body=json.dumps(report).encode(),
         )
     return end
 

@@ -16,9 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 from confluent_kafka.admin import NewTopic
 
-from market_pipeline.manifest import manifest_key, read_manifest
-from tests.ingest_ticks import encode, make_ticks, ms_to_dt, produce
+from market_pipeline.layout import manifest_key
+from market_pipeline.manifest import read_manifest
 from tests.support import load_dag, use_pipeline_names, wait_for
+from tests.ticks import encode, make_ticks, ms_to_dt, produce
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

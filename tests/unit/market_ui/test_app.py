@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from market_pipeline.settings import PipelineSettings
 from market_ui.app import create_app
+from tests.support import UI_ASSETS
 
 
 class DeadClients:
@@ -27,11 +28,13 @@ class DeadClients:
 
 def test_page_renders_with_every_panel_even_when_services_are_down() -> None:
     settings = PipelineSettings(topic="<script>alert(1)</script>", bucket="lake")
-    client = TestClient(create_app(settings, clients=DeadClients()))
+    client = TestClient(create_app(settings, clients=DeadClients(), assets_dir=UI_ASSETS))
     page = client.get("/")
     assert page.status_code == 200
     for panel in ("panel-freshness", "panel-lag", "panel-chart", "panel-windows", "panel-reports"):
         assert f'id="{panel}"' in page.text
+    assert "<code>s3://lake/_manifests/ticks/</code>" in page.text  # where the windows and reports come from
+    assert "<code>s3://lake/_reports/ticks/</code>" in page.text
     assert "<script>alert(1)</script>" not in page.text  # names are escaped
     assert "&lt;script&gt;" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
@@ -43,7 +46,7 @@ def test_page_renders_with_every_panel_even_when_services_are_down() -> None:
     "path", ["/api/lag", "/api/windows", "/api/reports", "/api/freshness", "/api/symbols", "/api/bars?symbols=AAPL"]
 )
 def test_each_endpoint_answers_503_json_when_its_service_is_down(path: str) -> None:
-    client = TestClient(create_app(PipelineSettings(), clients=DeadClients()))
+    client = TestClient(create_app(PipelineSettings(), clients=DeadClients(), assets_dir=UI_ASSETS))
     response = client.get(path)
     assert response.status_code == 503
     body = response.json()
@@ -60,7 +63,7 @@ def test_each_endpoint_answers_503_json_when_its_service_is_down(path: str) -> N
     ],
 )
 def test_bad_parameters_are_422_with_a_message(query: str, needle: str) -> None:
-    client = TestClient(create_app(PipelineSettings(), clients=DeadClients()))
+    client = TestClient(create_app(PipelineSettings(), clients=DeadClients(), assets_dir=UI_ASSETS))
     response = client.get(f"/api/bars?{query}")
     assert response.status_code == 422
     assert needle in response.json()["error"]
@@ -73,7 +76,11 @@ def test_auth_dependency_guards_the_api_and_sends_browsers_to_the_login() -> Non
             raise HTTPException(status_code=401, detail="Not authenticated")
 
     app = create_app(
-        PipelineSettings(), clients=DeadClients(), auth=deny, login_url=lambda nxt: f"/auth/login?next={nxt}"
+        PipelineSettings(),
+        clients=DeadClients(),
+        assets_dir=UI_ASSETS,
+        auth=deny,
+        login_url=lambda nxt: f"/auth/login?next={nxt}",
     )
     client = TestClient(app, follow_redirects=False)
     api = client.get("/api/lag")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from market_pipeline.manifest import Manifest, ObjectEntry, PartitionSummary
-from market_ui import athena as athena_q
+from market_ui import queries
 from market_ui.lag import ThroughputTracker, compute_lag
 from market_ui.lakeview import summarise_manifest, summarise_report
 from market_ui.params import ParamError, parse_end, parse_limit, parse_minutes, parse_symbols
@@ -212,7 +212,7 @@ def test_report_summary_survives_odd_documents() -> None:
 
 
 def test_bars_sql_prunes_partitions_and_quotes_names() -> None:
-    sql = athena_q.bars_sql(
+    sql = queries.bars_sql(
         "stock_market",
         "bars_1m",
         ["AAPL", "BRK.B"],
@@ -222,11 +222,11 @@ def test_bars_sql_prunes_partitions_and_quotes_names() -> None:
     assert 'FROM "stock_market"."bars_1m"' in sql
     assert "symbol IN ('AAPL', 'BRK.B')" in sql
     assert "dt >= '2026-11-23' AND dt <= '2026-11-26'" in sql
-    assert "minute > TIMESTAMP '2026-11-24 23:30:00' AND minute <= TIMESTAMP '2026-11-25 00:30:00'" in sql
+    assert "minute > TIMESTAMP '2026-11-24 23:30:00.000' AND minute <= TIMESTAMP '2026-11-25 00:30:00.000'" in sql
     with pytest.raises(ValueError):
-        athena_q.bars_sql("db", "t", ["X'); DROP"], datetime.now(UTC), datetime.now(UTC))
+        queries.bars_sql("db", "t", ["X'); DROP"], datetime.now(UTC), datetime.now(UTC))
     with pytest.raises(ValueError):
-        athena_q.table_ref("db;", "t")
+        queries.table_ref("db;", "t")
 
 
 @pytest.mark.parametrize(
@@ -241,7 +241,7 @@ def test_bars_sql_prunes_partitions_and_quotes_names() -> None:
     ],
 )
 def test_athena_timestamps_parse_to_utc(text: str) -> None:
-    assert athena_q.parse_timestamp(text) == datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
+    assert queries.parse_timestamp(text) == datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
 
 
 def test_bars_series_is_columnar_per_symbol() -> None:
@@ -259,7 +259,7 @@ def test_bars_series_is_columnar_per_symbol() -> None:
         },
         {"symbol": "ZZZ", "minute": "2026-11-25 10:00:00.000"},  # not asked for: ignored
     ]
-    series = athena_q.bars_series(rows, ["AAPL", "MSFT"])
+    series = queries.bars_series(rows, ["AAPL", "MSFT"])
     assert series["AAPL"]["t"] == [int(datetime(2026, 11, 25, 10, tzinfo=UTC).timestamp())]
     assert series["AAPL"]["close"] == [1.5] and series["AAPL"]["volume"] == [100]
     assert series["MSFT"]["t"] == []
@@ -267,7 +267,7 @@ def test_bars_series_is_columnar_per_symbol() -> None:
 
 def test_ttl_cache_reuses_values_and_briefly_remembers_failures() -> None:
     clock = FakeClock()
-    cache = athena_q.TTLCache(ttl=30, error_ttl=5, clock=clock)
+    cache = queries.TTLCache(ttl=30, error_ttl=5, clock=clock)
     calls: list[int] = []
 
     def compute() -> int:
@@ -293,7 +293,7 @@ def test_ttl_cache_reuses_values_and_briefly_remembers_failures() -> None:
 
 
 def test_ttl_cache_is_single_flight() -> None:
-    cache = athena_q.TTLCache(ttl=30)
+    cache = queries.TTLCache(ttl=30)
     started, release = threading.Event(), threading.Event()
     calls: list[int] = []
 
@@ -355,7 +355,7 @@ def test_runner_polls_skips_the_header_and_follows_pages() -> None:
         [{"State": "QUEUED"}, {"State": "RUNNING"}, {"State": "SUCCEEDED"}],
         [_page([["symbol", "newest"], ["AAPL", "2026-11-25 10:00:00.000"]], token="t"), _page([["MSFT", None]])],
     )
-    runner = athena_q.AthenaRunner(lambda: fake, "wg", "s3://b/athena-results/", "db", timeout=5, poll_interval=0)
+    runner = queries.AthenaRunner(lambda: fake, "wg", "s3://b/athena-results/", "db", timeout=5, poll_interval=0)
     assert runner.query("SELECT 1") == [
         {"symbol": "AAPL", "newest": "2026-11-25 10:00:00.000"},
         {"symbol": "MSFT", "newest": None},
@@ -366,13 +366,13 @@ def test_runner_polls_skips_the_header_and_follows_pages() -> None:
 
 def test_runner_reports_failures_and_stops_slow_queries() -> None:
     failed = FakeAthena([{"State": "FAILED", "StateChangeReason": "TABLE_NOT_FOUND: ticks"}])
-    runner = athena_q.AthenaRunner(lambda: failed, "wg", "s3://b/", "db", timeout=5, poll_interval=0)
-    with pytest.raises(athena_q.QueryError, match="TABLE_NOT_FOUND"):
+    runner = queries.AthenaRunner(lambda: failed, "wg", "s3://b/", "db", timeout=5, poll_interval=0)
+    with pytest.raises(queries.QueryError, match="TABLE_NOT_FOUND"):
         runner.query("SELECT 1")
 
     slow = FakeAthena([{"State": "RUNNING"}])
-    runner = athena_q.AthenaRunner(lambda: slow, "wg", "s3://b/", "db", timeout=0.05, poll_interval=0.01)
-    with pytest.raises(athena_q.QueryError, match="did not finish"):
+    runner = queries.AthenaRunner(lambda: slow, "wg", "s3://b/", "db", timeout=0.05, poll_interval=0.01)
+    with pytest.raises(queries.QueryError, match="did not finish"):
         runner.query("SELECT 1")
     assert slow.stopped == ["q1"]
 
@@ -391,10 +391,10 @@ def test_freshness_status() -> None:
             self.sql.append(sql)
             return [{"newest": self.answers.pop(0)}]
 
-    fresh = athena_q.freshness(Runner(["2026-11-25 11:58:00.000"]), "ticks", now)  # type: ignore[arg-type]
+    fresh = queries.freshness(Runner(["2026-11-25 11:58:00.000"]), "ticks", now)  # type: ignore[arg-type]
     assert fresh == {"newest_event_time": "2026-11-25T11:58:00Z", "age_seconds": 120.0, "status": "fresh"}
     old = Runner([None, "2026-11-20 10:00:00.000"])
-    assert athena_q.freshness(old, "ticks", now)["status"] == "stale"  # type: ignore[arg-type]
+    assert queries.freshness(old, "ticks", now)["status"] == "stale"  # type: ignore[arg-type]
     assert "dt >= '2026-11-23'" in old.sql[0] and "WHERE" not in old.sql[1]  # recent partitions first
-    assert athena_q.freshness(Runner([None, None]), "ticks", now)["status"] == "empty"  # type: ignore[arg-type]
-    assert athena_q.freshness(Runner(["2026-11-25 14:00:00"]), "ticks", now)["status"] == "ahead"  # type: ignore[arg-type]
+    assert queries.freshness(Runner([None, None]), "ticks", now)["status"] == "empty"  # type: ignore[arg-type]
+    assert queries.freshness(Runner(["2026-11-25 14:00:00"]), "ticks", now)["status"] == "ahead"  # type: ignore[arg-type]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from simulator.cli import main
 from simulator.producer import build_producer_config, parse_overrides
+from tests.support import ROOT
 
-SIMULATOR = Path(__file__).resolve().parents[3] / "include" / "simulator"
+SIMULATOR = ROOT / "include" / "simulator"
 
 
 def test_help_runs() -> None:
@@ -22,7 +22,7 @@ def test_help_runs() -> None:
 
 def test_simulator_never_imports_market_pipeline() -> None:
     code = (
-        "import sys, simulator.cli, simulator.runner, simulator.replay, simulator.encode\n"
+        "import sys, simulator.cli, simulator.runner, simulator.pacing, simulator.replay, simulator.encode\n"
         "assert 'market_pipeline' not in sys.modules\n"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
@@ -55,3 +55,11 @@ def test_producer_config_layers() -> None:
     assert cfg["acks"] == "all" and cfg["enable.idempotence"] is True
     assert cfg["linger.ms"] == 5 and cfg["compression.type"] == "zstd"
     assert cfg["allow.auto.create.topics"] is False
+
+
+def test_created_topic_config_agrees_with_the_pipelines_topic_owner() -> None:
+    """The standalone --create-topic states the timestamp type itself; it must be the pipeline's."""
+    from market_pipeline.setup.topic import FIXED_CONFIGS, TIMESTAMP_CONFIG
+    from simulator.producer import CREATED_TOPIC_CONFIG
+
+    assert {k: CREATED_TOPIC_CONFIG.get(k) for k in FIXED_CONFIGS} == {k: TIMESTAMP_CONFIG[k] for k in FIXED_CONFIGS}

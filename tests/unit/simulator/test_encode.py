@@ -13,6 +13,7 @@ from simulator import encode
 from simulator.calendar import NEW_YORK, SessionClock, TradingCalendar, to_us
 from simulator.encode import JsonEncoder
 from simulator.model import MarketModel, ModelConfig, TickBlock
+from tests.ticks import tick_records
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def test_messages_validate_against_message_schema(block: TickBlock, validate_mes
     values = JsonEncoder(block.symbols).encode(block)
     assert len(values) == len(block)
     records = validate_messages(values)
-    assert records == block.to_records(), "encoded JSON equals the tick's values exactly"
+    assert records == tick_records(block), "encoded JSON equals the tick's values exactly"
     assert {r["event_type"] for r in records} == {"trade", "quote"}
 
 
@@ -59,7 +60,7 @@ def test_extreme_values_encode_exactly() -> None:
     )
     values = JsonEncoder(block.symbols).encode(block)
     recs = [json.loads(v) for v in values]
-    assert recs == block.to_records()
+    assert recs == tick_records(block)
     assert recs[0]["price"] == 0.0001 and recs[1]["price"] == 1.0 and b'"price":1.00,' in values[1]
     assert recs[2]["event_time"] == "9999-12-31T23:59:59.999999Z"
     assert recs[0]["event_time"] == "1970-01-01T00:00:00.000000Z"

@@ -9,7 +9,7 @@ import pytest
 
 from simulator.calendar import NEW_YORK, SESSION_SECONDS, SessionClock, TradingCalendar, to_us
 from simulator.model import LOT, PRICE_SCALE, TRADING_SECONDS_PER_YEAR, MarketModel, ModelConfig, TickBlock
-from simulator.runner import Feed
+from simulator.pacing import Feed
 from simulator.universe import DEFAULT_UNIVERSE, EXCHANGES, parse_universe
 
 GRID_S = 60.0

@@ -13,7 +13,8 @@ import pytest
 from simulator.calendar import NEW_YORK, SessionClock, TradingCalendar, to_us
 from simulator.config import SimulatorConfig
 from simulator.model import MarketModel, ModelConfig
-from simulator.runner import Feed, _stop_on_signals, make_source
+from simulator.pacing import Feed
+from simulator.runner import _stop_on_signals, make_source
 
 
 def test_sigterm_sets_the_stop_event_and_chains_airflows_handler() -> None:

@@ -1,0 +1,57 @@
+"""The few S3 calls the library makes, over a plain boto3 client (the providers' hooks hand one over).
+
+Why a module: listing needs pagination, reading needs "missing is not an error", and both were written
+three times. Here they are once; keys and prefixes come from :mod:`market_pipeline.layout`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """Every key under `prefix`, in S3's order (paginated ListObjectsV2)."""
+    keys: list[str] = []
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    while True:
+        page = s3.list_objects_v2(**kwargs)
+        keys.extend(item["Key"] for item in page.get("Contents", []))
+        if not page.get("IsTruncated"):
+            return keys
+        kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+
+def get_bytes(s3: Any, bucket: str, key: str) -> bytes | None:
+    """The object's bytes, or None if there is no such key (any other failure raises)."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except s3.exceptions.NoSuchKey:
+        return None
+    except Exception as exc:  # some S3 implementations answer 404 without the NoSuchKey code
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return response["Body"].read()
+
+
+def get_json(s3: Any, bucket: str, key: str) -> Any:
+    """The object parsed as JSON, or None if there is no such key. Invalid JSON raises ValueError."""
+    body = get_bytes(s3, bucket, key)
+    return None if body is None else json.loads(body)
+
+
+def put_bytes(s3: Any, bucket: str, key: str, body: bytes, content_type: str) -> None:
+    """Overwrite `key` with `body` (plain PutObject: idempotent by construction)."""
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+
+def put_json(
+    s3: Any, bucket: str, key: str, document: Any, *, indent: int | None = 2, sort_keys: bool = False
+) -> bytes:
+    """Write `document` as JSON; returns the bytes written."""
+    body = json.dumps(document, indent=indent, sort_keys=sort_keys).encode()
+    put_bytes(s3, bucket, key, body, JSON_CONTENT_TYPE)
+    return body
