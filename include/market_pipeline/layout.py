@@ -11,6 +11,7 @@ asks, every key is built (and parsed) here and nowhere else; a test fails on a p
     raw/<table>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet
     dlq/<table>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>+<last offset>.parquet
     _manifests/<table>/<window end>.json          written last: the window is complete
+    _parts/<table>/<window end>/<topic>+<partition>.json   one partition's share, before the seal
     _reports/<table>/<interval end>.json          the catalog's validation report
     curated/<bars table>/dt=../hour=../ingest_window=HHMM/...   written by Athena (INSERT INTO)
     athena-results/                               Athena's output location (the workgroup's)
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 RAW = "raw"
 DLQ = "dlq"
 MANIFESTS = "_manifests"
+PARTS = "_parts"
 REPORTS = "_reports"
 CURATED = "curated"
 ATHENA_RESULTS = "athena-results"
@@ -101,6 +103,11 @@ def dlq_day_prefix(table: str, dt: str) -> str:
 
 def manifest_prefix(table: str) -> str:
     return f"{MANIFESTS}/{table}/"
+
+
+def part_manifest_prefix(table: str, window_end: datetime) -> str:
+    """Where a window's part manifests live (one per partition); the seal reads them all."""
+    return f"{PARTS}/{table}/{format_instant(window_end)}/"
 
 
 def report_prefix(table: str) -> str:
@@ -184,6 +191,26 @@ def parse_key(key: str) -> ObjectKey | None:
 
 def manifest_key(table: str, window_end: datetime) -> str:
     return f"{manifest_prefix(table)}{format_instant(window_end)}.json"
+
+
+def part_manifest_key(table: str, topic: str, window_end: datetime, partition: int) -> str:
+    """_parts/<table>/<window end>/<topic>+<partition>.json: what one partition of a window wrote.
+
+    Apart from _manifests/ so that listing the windows (the UI, the catalog) never lists the parts, and
+    so that a lifecycle rule can expire them: they are only needed to seal (or re-seal) a window."""
+    if "+" in topic or "/" in topic:
+        raise ValueError(f"topic name {topic!r} cannot be used in an object key")
+    return f"{part_manifest_prefix(table, window_end)}{topic}+{partition}.json"
+
+
+def object_directory(key: str) -> str:
+    """The "folder" of a data or dead-letter key (what a listing narrows to), with its slash."""
+    return key.rsplit("/", 1)[0] + "/"
+
+
+def partition_objects_prefix(directory: str, topic: str, partition: int) -> str:
+    """The keys of one topic partition in a data or dead-letter folder (``...+1+`` never matches ``+10+``)."""
+    return f"{directory}{topic}+{partition}+"
 
 
 def report_key(table: str, interval_end: datetime) -> str:
