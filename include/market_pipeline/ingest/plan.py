@@ -81,6 +81,20 @@ class WindowPlan:
         }
 
     @classmethod
+    def from_work(cls, items: list[dict[str, Any]]) -> WindowPlan:
+        """The plan back from its work items (what the seal gets: the plan task's one XCom)."""
+        work = [PartitionWork.from_dict(item) for item in items]
+        if not work:
+            raise ValueError("a plan has at least one work item")
+        first = work[0]
+        if any((w.table, w.topic, w.window) != (first.table, first.topic, first.window) for w in work):
+            raise ValueError("the work items belong to different windows")
+        ranges = tuple(sorted((r for w in work for r in w.ranges), key=lambda r: r.partition))
+        return cls(
+            first.table, first.topic, first.window, ranges, tuple(tuple(r.partition for r in w.ranges) for w in work)
+        )
+
+    @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> WindowPlan:
         return cls(
             table=doc["table"],

@@ -61,3 +61,11 @@ def test_max_ingest_tasks_is_bounded_by_airflows_map_length():
         IngestOptions(max_ingest_tasks=0)
     with pytest.raises(ValueError, match="max_ingest_tasks"):
         IngestOptions(max_ingest_tasks=5000)
+
+
+def test_the_seal_rebuilds_the_plan_from_its_work_items():
+    plan = WindowPlan("ticks", "topic", WINDOW, ranges(5, 6, 7, 8), group_partitions(ranges(5, 6, 7, 8), 3))
+    assert WindowPlan.from_work(json.loads(json.dumps(plan.work()))) == plan
+    other = WindowPlan("ticks", "other", WINDOW, ranges(1), ((0,),))
+    with pytest.raises(ValueError, match="different windows"):
+        WindowPlan.from_work(plan.work() + other.work())
