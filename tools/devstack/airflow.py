@@ -121,12 +121,8 @@ def start(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
     api = component(cfg, "api-server")
     if api.pid() is None:
         require_free_port(cfg.airflow_host, cfg.airflow_port, "AIRFLOW_API_PORT")
-    env = full_env(cfg, extra_env)
     for name in COMPONENTS:
-        argv = [sys.executable, "-m", "airflow", name]
-        if name == "api-server":
-            argv += ["--host", cfg.airflow_host, "--port", str(cfg.airflow_port)]
-        component(cfg, name).start(argv, env=env, cwd=cfg.root)
+        start_component(cfg, name, extra_env)
     workers = start_workers(cfg, extra_env)
     wait_until(
         lambda: http_ok(f"{cfg.airflow_url}/api/v2/monitor/health"),
@@ -138,6 +134,14 @@ def start(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
     for name, (proc, offset) in workers.items():
         wait_until(lambda proc=proc, offset=offset: _worker_ready(proc, offset), 180, f"Celery worker {name}", proc)
         print(f"[airflow] {name} ready ({cfg.celery_concurrency} task slots, host {worker_hostname(name)})", flush=True)
+
+
+def start_component(cfg: StackConfig, name: str, extra_env: dict[str, str] | None = None) -> int:
+    """Start one of the four components (e.g. the scheduler again, on another executor)."""
+    argv = [sys.executable, "-m", "airflow", name]
+    if name == "api-server":
+        argv += ["--host", cfg.airflow_host, "--port", str(cfg.airflow_port)]
+    return component(cfg, name).start(argv, env=full_env(cfg, extra_env), cwd=cfg.root)
 
 
 def start_workers(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> dict[str, tuple[ManagedProcess, int]]:
