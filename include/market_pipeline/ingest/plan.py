@@ -57,28 +57,11 @@ class WindowPlan:
         return tuple(by_partition[p] for p in partitions)
 
     def work(self) -> list[dict[str, Any]]:
-        """One self-contained work item per task (what `ingest_partition` is expanded over)."""
+        """One self-contained work item per task (what `ingest_partition` is expanded over); together
+        they are the plan (`from_work`), so the plan travels as this one JSON list."""
         return [
-            {
-                "table": self.table,
-                "topic": self.topic,
-                "window_start": layout.format_instant(self.window.start),
-                "window_end": layout.format_instant(self.window.end),
-                "ranges": [[r.partition, r.start_offset, r.end_offset] for r in self.ranges_of(task)],
-            }
-            for task in self.tasks
+            PartitionWork(self.table, self.topic, self.window, self.ranges_of(task)).to_dict() for task in self.tasks
         ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "topic": self.topic,
-            "window_start": layout.format_instant(self.window.start),
-            "window_end": layout.format_instant(self.window.end),
-            "ranges": [[r.partition, r.start_offset, r.end_offset] for r in self.ranges],
-            "tasks": [list(task) for task in self.tasks],
-            "messages": self.messages,
-        }
 
     @classmethod
     def from_work(cls, items: list[dict[str, Any]]) -> WindowPlan:
@@ -92,16 +75,6 @@ class WindowPlan:
         ranges = tuple(sorted((r for w in work for r in w.ranges), key=lambda r: r.partition))
         return cls(
             first.table, first.topic, first.window, ranges, tuple(tuple(r.partition for r in w.ranges) for w in work)
-        )
-
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> WindowPlan:
-        return cls(
-            table=doc["table"],
-            topic=doc["topic"],
-            window=Window(layout.parse_instant(doc["window_start"]), layout.parse_instant(doc["window_end"])),
-            ranges=tuple(PartitionRange(int(p), int(s), int(e)) for p, s, e in doc["ranges"]),
-            tasks=tuple(tuple(int(p) for p in task) for task in doc["tasks"]),
         )
 
 
@@ -118,6 +91,15 @@ class PartitionWork:
     def label(self) -> str:
         """A short name for logs and Airflow's map index: ``p3`` or ``p0,p4,p8``."""
         return ",".join(f"p{r.partition}" for r in self.ranges)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "topic": self.topic,
+            "window_start": layout.format_instant(self.window.start),
+            "window_end": layout.format_instant(self.window.end),
+            "ranges": [[r.partition, r.start_offset, r.end_offset] for r in self.ranges],
+        }
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> PartitionWork:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -47,7 +48,7 @@ def plan_for(stack: Stack, start, end, options: IngestOptions = FAST) -> WindowP
         )
     finally:
         consumer.close()
-    return WindowPlan.from_dict(json.loads(json.dumps(plan.to_dict())))  # as an XCom carries it
+    return WindowPlan.from_work(json.loads(json.dumps(plan.work())))  # as an XCom carries it
 
 
 def run_task(stack: Stack, item: dict, options: IngestOptions = FAST, s3=None) -> list[PartitionResult]:
@@ -180,8 +181,8 @@ def test_seal_refuses_a_missing_object_an_unlisted_duplicate_and_a_part_of_anoth
         seal(stack, plan)
     stack.s3.delete_object(Bucket=stack.bucket, Key=duplicate)
 
-    shifted = [(r.partition, r.start_offset + (r.partition == 2), r.end_offset) for r in plan.ranges]
-    other = WindowPlan.from_dict({**plan.to_dict(), "ranges": shifted})
+    shifted = tuple(replace(r, start_offset=r.start_offset + 1) if r.partition == 2 else r for r in plan.ranges)
+    other = replace(plan, ranges=shifted)
     with pytest.raises(SealError, match=r"part of partition 2 .* another plan"):
         seal(stack, other)
     assert read_manifest(stack.s3, stack.bucket, layout.manifest_key(TABLE, end)) is None

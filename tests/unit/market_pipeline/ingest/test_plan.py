@@ -40,7 +40,7 @@ def test_a_single_task_takes_every_partition_and_an_empty_window_still_has_tasks
 
 def test_the_plan_survives_json_and_its_work_items_cover_each_partition_once():
     plan = WindowPlan("ticks", "topic", WINDOW, ranges(5, 6, 7, 8), group_partitions(ranges(5, 6, 7, 8), 3))
-    again = WindowPlan.from_dict(json.loads(json.dumps(plan.to_dict())))
+    again = WindowPlan.from_work(json.loads(json.dumps(plan.work())))
     assert again == plan and again.messages == 26
     work = [PartitionWork.from_dict(json.loads(json.dumps(item))) for item in plan.work()]
     assert len(work) == 3
