@@ -295,7 +295,9 @@ def judge(case: Case, answer: Answer, values: dict[str, str]) -> Verdict:
     """Compare an answer with the case's expectations; every difference becomes one problem line."""
     if case.error:
         if answer.state == "SUCCEEDED":
-            return Verdict("no_error", [f"expected {case.error}, but the query succeeded with {len(answer.rows)} rows"])
+            header = 1 if answer.rows and answer.rows[0] == answer.labels else 0
+            data_rows = len(answer.rows) - header
+            return Verdict("no_error", [f"expected {case.error}, but the query succeeded with {data_rows} rows"])
         got = error_name(answer.reason)
         problems = []
         if answer.start_error or got != case.error:
