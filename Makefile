@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SYNCED := $(VENV)/.synced
+# devstack (tools/) is an installed package: it learns where the checkout is from this variable.
+export PIPELINE_PROJECT_ROOT := $(CURDIR)
 
 .PHONY: install services up stop status test bench lint fmt clean-state help
 
@@ -13,7 +15,7 @@ help:
 
 install: $(SYNCED) ## create .venv from uv.lock (uv is installed if missing)
 
-$(SYNCED): pyproject.toml uv.lock scripts/bootstrap.sh
+$(SYNCED): pyproject.toml tools/pyproject.toml uv.lock scripts/bootstrap.sh
 	@scripts/bootstrap.sh
 	@touch $@
 

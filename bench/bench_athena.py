@@ -3,7 +3,7 @@
 Starts its own ``python -m local_aws`` on a free port (temp state dir), uploads the objects with
 boto3, registers the table and partitions in Glue, then times through the real Athena API:
 ``count(*)`` over everything and a per-symbol GROUP BY with a partition filter, cold (first read
-materialises the objects into the local cache) and warm. Target: each warm query under 2 s.
+materialises the objects into the local cache) and warm. Target: each under 2 s, cold included.
 
     .venv/bin/python bench/bench_athena.py [--rows 10000000] [--objects 1000]
 """
@@ -11,41 +11,16 @@ materialises the objects into the local cache) and warm. Target: each warm query
 from __future__ import annotations
 
 import argparse
-import io
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
+from local_endpoint import clients, local_endpoint, tick_object
 
 BUCKET = "bench-lake"
 DB = "bench"
 TABLE = "ticks"
 DAYS = 10
 HOURS = 20
-SYMBOLS = [f"SYM{i:02d}" for i in range(50)]
-
-SCHEMA = pa.schema(
-    [
-        ("schema_version", pa.int32()),
-        ("event_type", pa.string()),
-        ("symbol", pa.string()),
-        ("event_time", pa.timestamp("us", tz="UTC")),
-        ("seq", pa.int64()),
-        ("price", pa.float64()),
-        ("size", pa.int64()),
-        ("bid", pa.float64()),
-        ("ask", pa.float64()),
-    ]
-)
 GLUE_COLUMNS = [
     {"Name": "schema_version", "Type": "int"},
     {"Name": "event_type", "Type": "string"},
@@ -57,36 +32,6 @@ GLUE_COLUMNS = [
     {"Name": "bid", "Type": "double"},
     {"Name": "ask", "Type": "double"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def make_object(index: int, rows: int, dt: str, hour: int) -> bytes:
-    rng = np.random.default_rng(index)
-    day = np.datetime64(dt, "us") + np.timedelta64(hour, "h")
-    offsets = np.sort(rng.integers(0, 3_600_000_000, rows)).astype("timedelta64[us]")
-    price = 100 + rng.normal(0, 5, rows)
-    table = pa.table(
-        {
-            "schema_version": pa.array(np.ones(rows, dtype=np.int32)),
-            "event_type": pa.array(np.where(rng.random(rows) < 0.5, "trade", "quote")),
-            "symbol": pa.array(np.array(SYMBOLS)[rng.integers(0, len(SYMBOLS), rows)]),
-            "event_time": pa.array(day + offsets, pa.timestamp("us", tz="UTC")),
-            "seq": pa.array(np.arange(index * rows, (index + 1) * rows, dtype=np.int64)),
-            "price": pa.array(price),
-            "size": pa.array(rng.integers(1, 1000, rows)),
-            "bid": pa.array(price - 0.01),
-            "ask": pa.array(price + 0.01),
-        },
-        schema=SCHEMA,
-    )
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="snappy")
-    return buf.getvalue()
 
 
 def run_query(athena, sql: str) -> tuple[float, list[list[str]], dict]:
@@ -114,38 +59,15 @@ def main() -> int:
     rows_per_object = args.rows // args.objects
     partitions = [(f"2024-01-{d + 1:02d}", h) for d in range(DAYS) for h in range(HOURS)]
 
-    state = tempfile.mkdtemp(prefix="bench-athena-")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(os.path.join(state, "endpoint.log"), "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "local_aws", "--port", str(port), "--state-dir", os.path.join(state, "s"),
-         "--sync-wait", "10"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_local_aws/health", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("endpoint did not start") from None
-                time.sleep(0.1)
-        session = boto3.session.Session(
-            aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1"
-        )
-        s3 = session.client("s3", endpoint_url=url)
-        glue = session.client("glue", endpoint_url=url)
-        athena = session.client("athena", endpoint_url=url)
+    with local_endpoint("--sync-wait", "10") as (url, _proc):
+        s3, glue, athena = clients(url, "s3", "glue", "athena")
         s3.create_bucket(Bucket=BUCKET)
 
         t0 = time.perf_counter()
 
         def upload(i: int) -> None:
             dt, hour = partitions[i % len(partitions)]
-            body = make_object(i, rows_per_object, dt, hour)
+            body = tick_object(i, rows_per_object, dt, hour)
             key = f"raw/{TABLE}/dt={dt}/hour={hour:02d}/ticks+0+{i * rows_per_object}.parquet"
             s3.put_object(Bucket=BUCKET, Key=key, Body=body)
 
@@ -190,14 +112,10 @@ def main() -> int:
         for name, sql in queries.items():
             for run in ("cold", "warm", "warm"):
                 elapsed, rows, stats = run_query(athena, sql)
-                print(f"{name:32} {run:5} {elapsed:8.3f} {stats['DataScannedInBytes'] / 1e6:11.1f}  {rows[1]}")
+                print(
+                    f"{name:32} {run:5} {elapsed:8.3f} {stats['DataScannedInBytes'] / 1e6:11.1f}  {rows[1] if len(rows) > 1 else '(no rows)'}"
+                )
         return 0
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 # Benchmarks (not tests): each prints its figures; they run against their own services.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PIPELINE_PROJECT_ROOT="$PWD"  # devstack (tools/) runs the stack from this checkout
 export STATE_DIR="${BENCH_STATE_DIR:-$PWD/.state/bench}"
 export KAFKA_PORT="${BENCH_KAFKA_PORT:-29092}"
 export KAFKA_CONTROLLER_PORT="${BENCH_KAFKA_CONTROLLER_PORT:-29093}"

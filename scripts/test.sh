@@ -3,6 +3,7 @@
 # Test services use separate ports and a fresh state directory, so a running `make up` is untouched.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PIPELINE_PROJECT_ROOT="$PWD"  # devstack (tools/) runs the stack from this checkout
 
 export STATE_DIR="${TEST_STATE_DIR:-$PWD/.state/test}"
 export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}"

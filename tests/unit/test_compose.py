@@ -52,12 +52,64 @@ def test_airflow_waits_for_init_and_services(compose):
     assert "db migrate" in json.dumps(compose["services"]["airflow-init"]["command"])
 
 
+def dockerfile_stages() -> dict[str, list[str]]:
+    """Stage name -> its instructions (continuation lines joined), in file order."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = re.match(r"FROM\s+(\S+)\s+AS\s+(\S+)", line, re.IGNORECASE)
+        if match:
+            current = stages.setdefault(match.group(2), [line])
+        else:
+            current.append(line)
+    return stages
+
+
+def stage_chain(stages: dict[str, list[str]], name: str) -> list[str]:
+    """The instructions of a stage and of the stages it is built FROM, base first."""
+    parent = stages[name][0].split()[1]
+    return (stage_chain(stages, parent) if parent in stages else []) + stages[name]
+
+
+def uv_syncs(instructions: list[str]) -> list[str]:
+    return [cmd for line in instructions for cmd in re.findall(r"uv sync[^&]*", line)]
+
+
 def test_airflow_image_is_built_from_the_lock(compose):
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"uv sync --frozen", dockerfile)
-    assert "COPY pyproject.toml uv.lock" in dockerfile
+    stages = dockerfile_stages()
+    assert list(stages)[-1] == "pipeline", "the product stage must be the default (last) build target"
+    pipeline = stage_chain(stages, "pipeline")
+    assert any(line.startswith("COPY pyproject.toml uv.lock") for line in pipeline)
+    assert uv_syncs(pipeline) and all(cmd.startswith("uv sync --frozen") for cmd in uv_syncs(pipeline))
+    for name in ("airflow-init", *AIRFLOW_SERVICES):
+        assert compose["services"][name]["build"] == {"context": ".", "target": "pipeline"}, name
     pinned = re.search(r'name = "apache-airflow"\nversion = "([^"]+)"', (ROOT / "uv.lock").read_text())
     assert pinned and pinned.group(1) == "3.3.2"
+
+
+def test_product_image_carries_no_development_tools():
+    """The Airflow image installs the product alone: no dev group, no tools/ workspace member."""
+    pipeline = stage_chain(dockerfile_stages(), "pipeline")
+    for cmd in uv_syncs(pipeline):
+        assert "--no-dev" in cmd, cmd
+        assert not re.search(r"--(group|only-group|all-groups|package|all-packages)\b", cmd), cmd
+    copied = [line.split()[1:-1] for line in pipeline if line.startswith("COPY")]
+    assert ["tools"] not in copied and not any(src.startswith("tools/local_aws") for srcs in copied for src in srcs)
+
+
+def test_local_aws_runs_from_the_devtools_image(compose):
+    service = compose["services"]["local-aws"]
+    assert service["build"] == {"context": ".", "target": "devtools"}
+    assert service["image"] != compose["services"]["airflow-scheduler"]["image"]
+    assert service["command"][:3] == ["python", "-m", "local_aws"]
+    devtools = stage_chain(dockerfile_stages(), "devtools")
+    syncs = uv_syncs(devtools)
+    assert syncs and all("--package stock-market-devtools" in cmd and "--no-dev" in cmd for cmd in syncs)
+    assert any(line.split()[1:] == ["tools", "./tools"] for line in devtools if line.startswith("COPY"))
 
 
 def test_connections_match_the_local_stack(compose):

@@ -11,21 +11,31 @@ import datetime as dt
 import duckdb
 import pytest
 
-from local_aws.athena import sql as athena_sql
-from local_aws.athena.backend import athena_type, java_double, render
 from local_aws.athena.errors import QueryFailed
+from local_aws.athena.results import athena_type, java_double, render
+from local_aws.athena.sql.analysis import catalog_tables, partition_conjuncts
+from local_aws.athena.sql.functions import SESSION_SETTINGS, joda_to_strftime
+from local_aws.athena.sql.parse import parse_statement, statement_type, substitute_parameters
+from local_aws.athena.sql.translate import name_output_columns, translate
+
+
+def translate_text(sql: str, date_columns: tuple[str, ...] = ()) -> str:
+    """Parse, name output columns and translate, as the engine does for a query without tables."""
+    tree = parse_statement(sql)
+    name_output_columns(tree)
+    return translate(tree, date_columns)
 
 
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
-    for setting in athena_sql.SESSION_SETTINGS:
+    for setting in SESSION_SETTINGS:
         connection.execute(setting)
     return connection
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, date_columns: tuple[str, ...] = ()) -> tuple[list, list]:
-    rel = con.execute(athena_sql.translate_text(sql, date_columns))
+    rel = con.execute(translate_text(sql, date_columns))
     return [d[0] for d in rel.description], rel.fetchall()
 
 
@@ -74,7 +84,7 @@ def test_joda_and_mysql_patterns(con) -> None:
 
 
 def test_joda_literal_text() -> None:
-    assert athena_sql.joda_to_strftime("yyyy-MM-dd'T'HH") == "%Y-%m-%dT%H"
+    assert joda_to_strftime("yyyy-MM-dd'T'HH") == "%Y-%m-%dT%H"
 
 
 def test_trino_aggregates(con) -> None:
@@ -101,45 +111,45 @@ def test_window_and_cte(con) -> None:
 
 
 def test_parameters_are_substituted_as_literals() -> None:
-    sql = athena_sql.substitute_parameters("SELECT ?, '?', ? -- ?", ["1", "'it''s'"])
+    sql = substitute_parameters("SELECT ?, '?', ? -- ?", ["1", "'it''s'"])
     assert sql == "SELECT 1, '?', 'it''s' -- ?"
     with pytest.raises(QueryFailed, match="not a literal"):
-        athena_sql.substitute_parameters("SELECT ?", ["1; DROP TABLE x"])
+        substitute_parameters("SELECT ?", ["1; DROP TABLE x"])
     with pytest.raises(QueryFailed, match="Incorrect number of parameters"):
-        athena_sql.substitute_parameters("SELECT ?, ?", ["1"])
+        substitute_parameters("SELECT ?, ?", ["1"])
 
 
 def test_syntax_error_has_position() -> None:
     with pytest.raises(QueryFailed) as info:
-        athena_sql.parse_statement("SELECT * FROM t WHERE")
+        parse_statement("SELECT * FROM t WHERE")
     assert info.value.name == "SYNTAX_ERROR"
     assert info.value.reason.startswith("SYNTAX_ERROR: line 1:")
 
 
 def test_statement_types() -> None:
-    assert athena_sql.statement_type("SELECT 1") == "DML"
-    assert athena_sql.statement_type("-- c\nCREATE TABLE x WITH (format='PARQUET') AS SELECT 1") == "DML"
-    assert athena_sql.statement_type("CREATE EXTERNAL TABLE x (a int)") == "DDL"
-    assert athena_sql.statement_type("MSCK REPAIR TABLE x") == "DDL"
-    assert athena_sql.statement_type("SHOW TABLES") == "UTILITY"
-    assert athena_sql.statement_type("INSERT INTO x SELECT 1") == "DML"
+    assert statement_type("SELECT 1") == "DML"
+    assert statement_type("-- c\nCREATE TABLE x WITH (format='PARQUET') AS SELECT 1") == "DML"
+    assert statement_type("CREATE EXTERNAL TABLE x (a int)") == "DDL"
+    assert statement_type("MSCK REPAIR TABLE x") == "DDL"
+    assert statement_type("SHOW TABLES") == "UTILITY"
+    assert statement_type("INSERT INTO x SELECT 1") == "DML"
 
 
 def test_catalog_tables_skip_ctes() -> None:
-    tree = athena_sql.parse_statement("WITH c AS (SELECT * FROM db.a) SELECT * FROM c JOIN awsdatacatalog.db.b ON true")
-    assert sorted((t.catalog, t.db, t.name) for t in athena_sql.catalog_tables(tree)) == [
+    tree = parse_statement("WITH c AS (SELECT * FROM db.a) SELECT * FROM c JOIN awsdatacatalog.db.b ON true")
+    assert sorted((t.catalog, t.db, t.name) for t in catalog_tables(tree)) == [
         ("", "db", "a"),
         ("awsdatacatalog", "db", "b"),
     ]
 
 
 def test_partition_conjuncts_only_null_rejecting_partition_predicates() -> None:
-    tree = athena_sql.parse_statement(
+    tree = parse_statement(
         "SELECT * FROM db.t AS t JOIN db.u AS u ON t.k = u.k WHERE t.dt = '2024-01-01' AND t.hour IN ('01', '02') "
         "AND u.dt = 'x' AND (t.dt IS NULL OR t.dt = 'y') AND t.price > 1"
     )
-    t = athena_sql.catalog_tables(tree)[0]
-    assert [c.sql() for c in athena_sql.partition_conjuncts(t, ["dt", "hour"])] == [
+    t = catalog_tables(tree)[0]
+    assert [c.sql() for c in partition_conjuncts(t, ["dt", "hour"])] == [
         "dt = '2024-01-01'",
         "hour IN ('01', '02')",
     ]
@@ -164,7 +174,7 @@ def test_value_rendering_like_athena() -> None:
 def test_count_if_over_no_rows_is_zero_as_in_trino() -> None:
     con = duckdb.connect()
     con.execute("CREATE TABLE t (x INTEGER)")
-    query = athena_sql.translate_text("SELECT count_if(x > 1) FROM t")
+    query = translate_text("SELECT count_if(x > 1) FROM t")
     assert con.execute(query).fetchall() == [(0,)]
     con.execute("INSERT INTO t VALUES (1), (2), (3)")
     assert con.execute(query).fetchall() == [(2,)]

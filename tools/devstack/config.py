@@ -1,0 +1,172 @@
+"""Ports, paths and the Airflow connections of the local stack, all overridable from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.processes import StackError
+
+PROJECT_ROOT_ENV = "PIPELINE_PROJECT_ROOT"
+
+
+def project_root() -> Path:
+    """The checkout the stack runs from (its dags/, plugins/ and scripts/).
+
+    devstack is an installed development package, so its own location says nothing about the
+    checkout: ``PIPELINE_PROJECT_ROOT`` names it (the Makefile and scripts/*.sh set it), else the
+    working directory is used when it holds ``dags/``.
+    """
+    explicit = os.environ.get(PROJECT_ROOT_ENV, "").strip()
+    root = Path(explicit or os.getcwd()).resolve()
+    if not (root / "dags").is_dir():
+        raise StackError(
+            f"{root} is not the project checkout (it has no dags/): run from the checkout "
+            f"(make ...) or set {PROJECT_ROOT_ENV} to it"
+        )
+    return root
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Where each service listens and keeps its state. Defaults match the README's table."""
+
+    root: Path = field(default_factory=project_root)
+    state_dir: Path = field(default_factory=lambda: Path(_env("STATE_DIR", str(project_root() / ".state"))).resolve())
+    kafka_host: str = field(default_factory=lambda: _env("KAFKA_HOST", "127.0.0.1"))
+    kafka_port: int = field(default_factory=lambda: int(_env("KAFKA_PORT", "9092")))
+    aws_host: str = field(default_factory=lambda: _env("LOCAL_AWS_HOST", "127.0.0.1"))
+    aws_port: int = field(default_factory=lambda: int(_env("LOCAL_AWS_PORT", "4566")))
+    aws_region: str = field(default_factory=lambda: _env("AWS_DEFAULT_REGION", "us-east-1"))
+    airflow_host: str = field(default_factory=lambda: _env("AIRFLOW_API_HOST", "127.0.0.1"))
+    airflow_port: int = field(default_factory=lambda: int(_env("AIRFLOW_API_PORT", "8080")))
+    admin_user: str = field(default_factory=lambda: _env("AIRFLOW_ADMIN_USER", "admin"))
+    admin_password: str = field(default_factory=lambda: _env("AIRFLOW_ADMIN_PASSWORD", "admin"))
+    # Tests run a second, isolated Airflow beside their dag.test() metadata DB.
+    airflow_home_dir: Path | None = None
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.aws_host}:{self.aws_port}"
+
+    @property
+    def airflow_url(self) -> str:
+        return f"http://{self.airflow_host}:{self.airflow_port}"
+
+    @property
+    def airflow_home(self) -> Path:
+        if self.airflow_home_dir is not None:
+            return self.airflow_home_dir
+        return Path(_env("AIRFLOW_HOME", str(self.state_dir / "airflow")))
+
+    @property
+    def sql_alchemy_conn(self) -> str:
+        """SQLite under the Airflow home; an explicit home (tests) never borrows another DB from the env."""
+        default = f"sqlite:///{self.airflow_home}/airflow.db"
+        if self.airflow_home_dir is not None:
+            return default
+        return _env("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", default)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+
+def stack_config_for(kafka_bootstrap: str, aws_endpoint: str) -> StackConfig:
+    """A config pointing at the given broker and endpoint (tests pass the ports they started)."""
+    kafka_host, kafka_port = kafka_bootstrap.rsplit(":", 1)
+    aws_host, aws_port = aws_endpoint.split("://", 1)[1].rsplit(":", 1)
+    return StackConfig(kafka_host=kafka_host, kafka_port=int(kafka_port), aws_host=aws_host, aws_port=int(aws_port))
+
+
+def connections_env(cfg: StackConfig) -> dict[str, str]:
+    """AIRFLOW_CONN_* for the local stack. Production sets the same ids to real AWS and brokers."""
+    bucket = _env("PIPELINE_BUCKET", "stock-market-lake")
+    workgroup = _env("PIPELINE_ATHENA_WORKGROUP", "stock_market")
+    database = _env("PIPELINE_GLUE_DATABASE", "stock_market")
+    # Local-only dummy credentials: the local endpoint accepts any key; real AWS uses roles or a
+    # secrets backend, never values in code.
+    aws = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {"region_name": cfg.aws_region, "endpoint_url": cfg.aws_endpoint},
+    }
+    athena = {
+        "conn_type": "athena",
+        "login": "testing",
+        "password": "testing",
+        "schema": database,
+        "extra": {
+            "region_name": cfg.aws_region,
+            "endpoint_url": cfg.aws_endpoint,
+            "s3_staging_dir": f"s3://{bucket}/athena-results/",
+            "work_group": workgroup,
+        },
+    }
+    kafka = {
+        "conn_type": "kafka",
+        "extra": {
+            "bootstrap.servers": cfg.kafka_bootstrap,
+            "group.id": _env("PIPELINE_CONSUMER_GROUP", "stock_market_ingest"),
+            "socket.timeout.ms": 10000,
+        },
+    }
+    return {
+        "AIRFLOW_CONN_KAFKA_DEFAULT": json.dumps(kafka),
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
+        "AIRFLOW_CONN_ATHENA_DEFAULT": json.dumps(athena),
+    }
+
+
+def _local_secret(cfg: StackConfig, name: str) -> str:
+    """A random secret generated once per state directory (never a constant in code)."""
+    path = cfg.state_dir / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def airflow_env(cfg: StackConfig) -> dict[str, str]:
+    """The environment every Airflow component of the local stack runs with."""
+    home = cfg.airflow_home
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(cfg.root / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.root / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": _env("AIRFLOW__CORE__PARALLELISM", "8"),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{cfg.admin_user}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{cfg.airflow_url}/execution/",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": cfg.sql_alchemy_conn,
+        "AIRFLOW__API__HOST": cfg.airflow_host,
+        "AIRFLOW__API__PORT": str(cfg.airflow_port),
+        "AIRFLOW__API__BASE_URL": cfg.airflow_url,
+        "AIRFLOW__API__SECRET_KEY": _local_secret(cfg, "api_secret_key"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": _local_secret(cfg, "jwt_secret"),
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": _env("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "30"),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        "AWS_DEFAULT_REGION": cfg.aws_region,
+        "NO_PROXY": "*",
+    }
+    env.update(connections_env(cfg))
+    return env

@@ -1,0 +1,59 @@
+"""Execute one Athena statement: DuckDB over Glue-registered partitions, plus DDL, CTAS and INSERT.
+
+The modules, one kind of statement each: ``query`` (SELECT, over ``views`` of the tables'
+Parquet files and ``information_schema``), ``ddl`` (CREATE/DROP/ALTER/MSCK through Glue),
+``writes`` (CTAS, INSERT INTO), ``utility`` (SHOW, DESCRIBE); ``resolve`` names tables with
+Athena's errors and ``duckdb_errors`` maps DuckDB's. :class:`Engine` only dispatches.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from local_aws.athena.catalog import Catalog
+from local_aws.athena.engine import ddl, utility, writes
+from local_aws.athena.engine.context import QueryContext, Result
+from local_aws.athena.engine.query import QueryRunner
+from local_aws.athena.errors import QueryFailed, syntax_error
+from local_aws.athena.sql.parse import parse_statement, strip_comments, substitute_parameters
+
+# Statements sqlglot does not parse the way Athena (Hive DDL) means them, matched on the text.
+PATTERN_STATEMENTS = (*ddl.STATEMENTS, *utility.STATEMENTS)
+
+
+class Engine:
+    """Statement dispatcher over one :class:`Catalog`."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.queries = QueryRunner(catalog)
+
+    def execute(self, raw_sql: str, ctx: QueryContext) -> Result:
+        sql_text = substitute_parameters(raw_sql, ctx.parameters)
+        body = strip_comments(sql_text).rstrip(";").strip()
+        for pattern, handler in PATTERN_STATEMENTS:
+            match = pattern.match(body)
+            if match is not None:
+                return handler(self.catalog, match, ctx)
+        tree = parse_statement(sql_text)
+        if isinstance(tree, exp.Create):
+            kind = (tree.args.get("kind") or "").upper()
+            if kind in ("DATABASE", "SCHEMA"):
+                return ddl.create_database(self.catalog, tree)
+            if kind == "TABLE" and tree.args.get("expression") is not None:
+                return writes.ctas(self.catalog, self.queries, tree, sql_text, ctx)
+            if kind == "TABLE":
+                return ddl.create_table(self.catalog, tree, ctx)
+            raise QueryFailed("NOT_SUPPORTED", f"CREATE {kind} is not supported by the local endpoint")
+        if isinstance(tree, exp.Drop):
+            return ddl.drop(self.catalog, tree, ctx)
+        if isinstance(tree, exp.Insert):
+            return writes.insert(self.catalog, self.queries, tree, sql_text, ctx)
+        if isinstance(tree, exp.Describe):
+            return utility.describe(self.catalog, tree, ctx)
+        if isinstance(tree, exp.Query):
+            return self.queries.rows(tree, sql_text, ctx)
+        if isinstance(tree, exp.Command):
+            word = tree.name.split()[0] if tree.name else ""
+            raise syntax_error(f"mismatched input '{word}'. Expecting: statement", (1, 1))
+        raise QueryFailed("NOT_SUPPORTED", f"Statement not supported: {type(tree).__name__}")

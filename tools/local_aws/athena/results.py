@@ -1,0 +1,273 @@
+"""What a finished query returns: values rendered as Athena renders them, the result file, and the
+GetQueryResults pages.
+
+Athena hands back every value as text (``VarCharValue``) in Trino's spelling (``1.0E7``,
+``2024-01-01 01:02:03.456``, ``[1, null]``), with ColumnInfo typed in Athena's names, and writes
+the same rows to the output location (CSV for queries, tab-separated text for DDL and UTILITY).
+Rendered rows of recent queries stay in memory; older ones are spilled to disk (:class:`ResultStore`).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import threading
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any
+
+from local_aws.athena.engine.context import Result
+from local_aws.athena.errors import InvalidRequestException
+
+# result values kept in memory across all executions; older results are spilled to disk
+MAX_RESIDENT_CELLS = int(os.environ.get("LOCAL_AWS_ATHENA_RESULT_CELLS", "2000000"))
+MAX_PAGE = 1000
+
+Rows = list[list[str | None]]
+
+
+# --------------------------------------------------------------------------- values
+
+
+def java_double(x: float) -> str:
+    """Render a double as Trino/Java does (``3.5``, ``1.0E7``, ``1.0E-4``)."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    a = abs(x)
+    if 1e-3 <= a < 1e7:
+        s = repr(float(x))
+        if "e" in s or "E" in s:
+            s = format(Decimal(s), "f")
+        return s if "." in s else s + ".0"
+    sign, digits, exponent = Decimal(repr(float(x))).as_tuple()
+    ds = "".join(map(str, digits)).rstrip("0") or "0"
+    exp10 = len(digits) + int(exponent) - 1
+    mantissa = ds[0] + "." + (ds[1:] or "0")
+    return f"{'-' if sign else ''}{mantissa}E{exp10}"
+
+
+def render(value: Any) -> str | None:
+    """Athena's text form of one value (None stays None = SQL NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        text = value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+        if value.tzinfo is not None:
+            text += " UTC" if value.utcoffset() == dt.timedelta(0) else " " + value.strftime("%z")
+        return text
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if set(value) == {"key", "value"} and isinstance(value.get("key"), list):
+            pairs = zip(value["key"], value["value"], strict=False)
+        else:
+            pairs = value.items()
+        return "{" + ", ".join(f"{_nested(k)}={_nested(v)}" for k, v in pairs) + "}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return " ".join(f"{b:02x}" for b in bytes(value))
+    return str(value)
+
+
+def _nested(value: Any) -> str:
+    text = render(value)
+    return "null" if text is None else text
+
+
+_ATHENA_TYPES = {
+    "BOOLEAN": ("boolean", 0),
+    "TINYINT": ("tinyint", 3),
+    "SMALLINT": ("smallint", 5),
+    "INTEGER": ("integer", 10),
+    "BIGINT": ("bigint", 19),
+    "HUGEINT": ("bigint", 19),
+    "UTINYINT": ("smallint", 5),
+    "USMALLINT": ("integer", 10),
+    "UINTEGER": ("bigint", 19),
+    "UBIGINT": ("bigint", 19),
+    "FLOAT": ("real", 17),
+    "DOUBLE": ("double", 17),
+    "VARCHAR": ("varchar", 2147483647),
+    "BLOB": ("varbinary", 1073741824),
+    "DATE": ("date", 0),
+    "TIME": ("time", 3),
+    "TIMESTAMP": ("timestamp", 3),
+    "TIMESTAMP_MS": ("timestamp", 3),
+    "TIMESTAMP_NS": ("timestamp", 3),
+    "TIMESTAMP_S": ("timestamp", 3),
+    "TIMESTAMP WITH TIME ZONE": ("timestamp with time zone", 3),
+    "INTERVAL": ("interval day to second", 0),
+    "UUID": ("uuid", 0),
+    "JSON": ("json", 0),
+}
+
+
+def athena_type(duck_type: str) -> tuple[str, int, int]:
+    """DuckDB type -> (Athena type name, precision, scale) for ColumnInfo."""
+    t = duck_type.strip().upper()
+    if t in _ATHENA_TYPES:
+        name, precision = _ATHENA_TYPES[t]
+        return name, precision, 0
+    if t.startswith("DECIMAL"):
+        inner = t[t.find("(") + 1 : t.find(")")] if "(" in t else "18,3"
+        p, _, s = inner.partition(",")
+        return "decimal", int(p or 18), int(s or 0)
+    if t.endswith("[]") or t.startswith("LIST"):
+        return "array", 0, 0
+    if t.startswith("STRUCT"):
+        return "row", 0, 0
+    if t.startswith("MAP"):
+        return "map", 0, 0
+    if t.startswith("TIMESTAMP"):
+        return "timestamp", 3, 0
+    return "varchar", 2147483647, 0
+
+
+# --------------------------------------------------------------------------- the result file
+
+
+def output_file(result: Result, rows: Rows, statement_type: str) -> bytes:
+    """The object Athena writes to the output location: CSV with a header for DML, else text lines."""
+    buf = io.StringIO()
+    if statement_type == "DML":
+        writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        if result.columns:
+            writer.writerow(result.columns)
+        for row in rows:
+            # Athena quotes every value and leaves NULL as an empty, unquoted field.
+            buf.write(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in row) + "\n")
+    else:
+        for row in rows:
+            buf.write("\t".join("" if v is None else v for v in row) + "\n")
+    return buf.getvalue().encode("utf-8")
+
+
+# --------------------------------------------------------------------------- GetQueryResults
+
+
+def column_info(result: Result) -> list[dict[str, Any]]:
+    info = []
+    for name, dtype in zip(result.columns, result.types, strict=False):
+        tname, precision, scale = athena_type(dtype)
+        info.append(
+            {
+                "CatalogName": "hive",
+                "SchemaName": "",
+                "TableName": "",
+                "Name": name,
+                "Label": name,
+                "Type": tname,
+                "Precision": precision,
+                "Scale": scale,
+                "Nullable": "UNKNOWN",
+                "CaseSensitive": tname == "varchar",
+            }
+        )
+    return info
+
+
+def page(
+    query_id: str, result: Result, rows: Rows, statement_type: str, max_results: int | None, next_token: str | None
+) -> dict[str, Any]:
+    """One GetQueryResults page; a DML result's first row is the header, as in Athena."""
+    if max_results is not None and not 1 <= int(max_results) <= MAX_PAGE:
+        raise InvalidRequestException(
+            f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy "
+            f"constraint: Member must have value less than or equal to {MAX_PAGE}"
+        )
+    limit = int(max_results or MAX_PAGE)
+    header = result.header and statement_type == "DML" and bool(result.columns)
+    total = len(rows) + (1 if header else 0)
+    start = 0
+    if next_token:
+        try:
+            token_qid, _, offset = base64.urlsafe_b64decode(next_token.encode()).decode().partition(":")
+            start = int(offset)
+            if token_qid != query_id:
+                raise ValueError
+        except Exception as err:
+            raise InvalidRequestException("Invalid NextToken") from err
+    end = min(start + limit, total)
+    out: Rows = []
+    for i in range(start, end):
+        if header and i == 0:
+            out.append(list(result.columns))
+        else:
+            out.append(rows[i - (1 if header else 0)])
+    response: dict[str, Any] = {
+        "ResultSet": {
+            "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in out],
+            "ResultSetMetadata": {"ColumnInfo": column_info(result)},
+        },
+    }
+    if result.update_count is not None:
+        response["UpdateCount"] = result.update_count
+    if end < total:
+        response["NextToken"] = base64.urlsafe_b64encode(f"{query_id}:{end}".encode()).decode()
+    return response
+
+
+# --------------------------------------------------------------------------- keeping rows
+
+
+class ResultStore:
+    """Rendered rows by query id: recent ones in memory, older ones spilled to JSON files, so a
+    long-lived endpoint stays small while every result stays readable."""
+
+    def __init__(self, spill_dir: str, max_cells: int = MAX_RESIDENT_CELLS) -> None:
+        self.spill_dir = spill_dir
+        self.max_cells = max_cells
+        self._lock = threading.Lock()
+        self._resident: OrderedDict[str, tuple[Rows, int]] = OrderedDict()  # id -> (rows, cells), oldest first
+        self._spilling: dict[str, Rows] = {}  # being written: still served from memory
+        self._spilled: dict[str, str] = {}
+        self._cells = 0
+
+    def keep(self, query_id: str, rows: Rows, width: int) -> None:
+        cells = len(rows) * max(1, width)
+        victims: list[str] = []
+        with self._lock:
+            self._resident[query_id] = (rows, cells)
+            self._cells += cells
+            while self._cells > self.max_cells and len(self._resident) > 1:
+                old_id, (old_rows, old_cells) = self._resident.popitem(last=False)
+                self._cells -= old_cells
+                if old_rows:
+                    self._spilling[old_id] = old_rows
+                    victims.append(old_id)
+        for old_id in victims:
+            path = os.path.join(self.spill_dir, f"{old_id}.json")
+            os.makedirs(self.spill_dir, exist_ok=True)
+            with open(path, "w") as fh:
+                json.dump(self._spilling[old_id], fh)
+            with self._lock:
+                self._spilled[old_id] = path
+                del self._spilling[old_id]
+
+    def rows(self, query_id: str) -> Rows:
+        with self._lock:
+            resident = self._resident.get(query_id)
+            rows = resident[0] if resident is not None else self._spilling.get(query_id)
+            path = self._spilled.get(query_id)
+        if rows is not None:
+            return rows
+        if path is not None:
+            with open(path) as fh:
+                return json.load(fh)
+        return []
