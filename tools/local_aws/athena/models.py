@@ -252,7 +252,7 @@ class AthenaService:
             execution.started = time.time()
         try:
             result = self.engine.execute(execution.query, ctx)
-            rows = [[results.render(v) for v in row] for row in result.rows]
+            rows = results.render_rows(result)
             execution.result = result
             execution.scanned = result.data_scanned
             self._write_output(execution, result, rows)

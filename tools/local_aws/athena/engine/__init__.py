@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from local_aws.athena.catalog import Catalog
-from local_aws.athena.engine import ddl, utility, writes
+from local_aws.athena.engine import ddl, utility, views, writes
 from local_aws.athena.engine.context import QueryContext, Result
 from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.errors import QueryFailed, syntax_error
@@ -44,8 +44,14 @@ class Engine:
                 return writes.ctas(self.catalog, self.queries, tree, sql_text, ctx)
             if kind == "TABLE":
                 return ddl.create_table(self.catalog, tree, ctx)
+            if kind == "VIEW":
+                query_sql = views.view_sql_of(sql_text)
+                analysis = self.queries.analyze(tree.expression, sql_text, ctx)
+                return views.create_view(self.catalog, tree, query_sql, analysis.fields, ctx)
             raise QueryFailed("NOT_SUPPORTED", f"CREATE {kind} is not supported by the local endpoint")
         if isinstance(tree, exp.Drop):
+            if (tree.args.get("kind") or "").upper() == "VIEW":
+                return views.drop_view(self.catalog, tree, ctx)
             return ddl.drop(self.catalog, tree, ctx)
         if isinstance(tree, exp.Insert):
             return writes.insert(self.catalog, self.queries, tree, sql_text, ctx)

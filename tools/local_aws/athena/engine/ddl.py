@@ -133,7 +133,7 @@ def drop(catalog: Catalog, tree: exp.Drop, ctx: QueryContext) -> Result:
             )
         catalog.glue.delete_database(stored)
         return empty()
-    if kind in ("TABLE", "VIEW"):
+    if kind == "TABLE":
         db, name = table_target(target, ctx)
         info = catalog.get_table(db, name)
         if info is None:

@@ -3,7 +3,8 @@
 Partitions are pruned first with the WHERE conjuncts that use only partition keys (evaluated by
 DuckDB over the partition values, typed as Glue declares them); the objects left are copied into
 the local cache under ``k=v`` folders, so DuckDB reads partition columns from the paths
-(``hive_partitioning``) and skips files by itself.
+(``hive_partitioning``) and skips files by itself. Athena's hidden columns (``"$path"``,
+``"$file_size"``, ``"$file_modified_time"``) are joined from the object list only when a query uses them.
 """
 
 from __future__ import annotations
@@ -14,17 +15,27 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow as pa
 from sqlglot import exp
 
-from local_aws.athena.catalog import (
-    Catalog,
-    ObjectRef,
-    PartitionInfo,
-    TableInfo,
-    as_prefix,
-    glue_to_duckdb_type,
-    split_s3_url,
-)
+from local_aws.athena.catalog import Catalog, ObjectRef, PartitionInfo, TableInfo, as_prefix, split_s3_url
 from local_aws.athena.engine.context import quote_ident, quote_literal, session_connection
-from local_aws.athena.sql.translate import translate
+from local_aws.athena.sql.translate import translate_expression
+from local_aws.athena.sql.types import parse_hive
+
+
+def duck_type(glue_type: str) -> str:
+    """The DuckDB type a Glue column is read as (its Trino type's DuckDB form)."""
+    return parse_hive(glue_type).duckdb()
+
+
+def _pseudo_values(jobs: list[tuple[ObjectRef, list[tuple[str, str]]]], paths: list[str]) -> str:
+    rows = []
+    for (obj, _), path in zip(jobs, paths, strict=True):
+        modified = obj.modified.isoformat() if obj.modified is not None else "1970-01-01T00:00:00+00:00"
+        rows.append(
+            f"({quote_literal(path)}, {quote_literal(f's3://{obj.bucket}/{obj.key}')}, CAST({obj.size} AS BIGINT), "
+            f"date_trunc('millisecond', CAST({quote_literal(modified)} AS TIMESTAMPTZ)))"
+        )
+    return f'(VALUES {", ".join(rows)}) AS __files(__file, "$path", "$file_size", "$file_modified_time")'
+
 
 FETCH_WORKERS = 4
 
@@ -41,15 +52,17 @@ def is_parquet(info: TableInfo) -> bool:
     return not hints or any("parquet" in h for h in hints)
 
 
-class TableViews:
+class TableScans:
     """Builds the SELECT a bound table is replaced by; owns the pool that fetches objects into the cache."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._pool = ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="athena-fetch")
 
-    def view_sql(self, info: TableInfo, conjuncts: list[exp.Expression]) -> tuple[str, int]:
-        """(SELECT over the table's files, bytes scanned)."""
+    def view_sql(
+        self, info: TableInfo, conjuncts: list[exp.Expression], pseudo: set[str] | None = None
+    ) -> tuple[str, int]:
+        """(SELECT over the table's files, with the hidden columns in ``pseudo``; bytes scanned)."""
         partitions = self.catalog.partitions(info) if info.partition_keys else []
         partitions = self._prune(info, partitions, conjuncts)
         jobs = []
@@ -62,9 +75,12 @@ class TableViews:
         else:
             paths = [self.catalog.materialise(obj, hive) for obj, hive in jobs]
         select_cols: list[str] = []
+        hidden = sorted(pseudo or ())
         if not paths:
             for col in info.columns + info.partition_keys:
-                select_cols.append(f"CAST(NULL AS {glue_to_duckdb_type(col.type)}) AS {quote_ident(col.name)}")
+                select_cols.append(f"CAST(NULL AS {duck_type(col.type)}) AS {quote_ident(col.name)}")
+            types = {"$path": "VARCHAR", "$file_size": "BIGINT", "$file_modified_time": "TIMESTAMPTZ"}
+            select_cols += [f"CAST(NULL AS {types[h]}) AS {quote_ident(h)}" for h in hidden]
             return f"SELECT {', '.join(select_cols)} WHERE false", 0
         present: dict[str, int] = {}
         for path in paths:
@@ -72,11 +88,11 @@ class TableViews:
                 present[name] = present.get(name, 0) + 1
         union = any(present.get(c.name.lower(), 0) not in (0, len(paths)) for c in info.columns)
         for col in info.columns:
-            dtype = glue_to_duckdb_type(col.type)
+            dtype = duck_type(col.type)
             source = "NULL" if present.get(col.name.lower(), 0) == 0 else quote_ident(col.name)
             select_cols.append(f"CAST({source} AS {dtype}) AS {quote_ident(col.name)}")
         for col in info.partition_keys:
-            dtype = glue_to_duckdb_type(col.type)
+            dtype = duck_type(col.type)
             name = quote_ident(col.name)
             select_cols.append(name if dtype == "VARCHAR" else f"CAST({name} AS {dtype}) AS {name}")
         file_list = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
@@ -85,7 +101,12 @@ class TableViews:
             options.append("hive_types_autocast = false")
         if union:
             options.append("union_by_name = true")
-        return f"SELECT {', '.join(select_cols)} FROM read_parquet({file_list}, {', '.join(options)})", size
+        scan = f"read_parquet({file_list}, {', '.join(options)}{', filename = true' if hidden else ''})"
+        if not hidden:
+            return f"SELECT {', '.join(select_cols)} FROM {scan}", size
+        select_cols += [f"__files.{quote_ident(h)}" for h in hidden]
+        joined = f"{scan} AS __data JOIN {_pseudo_values(jobs, paths)} ON __data.filename = __files.__file"
+        return f"SELECT {', '.join(select_cols)} FROM {joined}", size
 
     def _objects_by_partition(
         self, info: TableInfo, partitions: list[PartitionInfo]
@@ -124,7 +145,7 @@ class TableViews:
         keys = info.partition_names
         try:
             data = {k: [p.values[i] if i < len(p.values) else None for p in partitions] for i, k in enumerate(keys)}
-            types = {k.name: glue_to_duckdb_type(k.type) for k in info.partition_keys}
+            types = {k.name: duck_type(k.type) for k in info.partition_keys}
             arrow = pa.table(
                 {
                     **{k: pa.array(v, pa.string()) for k, v in data.items()},
@@ -135,7 +156,7 @@ class TableViews:
             con.register("__parts_raw", arrow)
             cols = ", ".join(f"TRY_CAST({quote_ident(k)} AS {types[k]}) AS {quote_ident(k)}" for k in keys)
             con.execute(f"CREATE TEMP VIEW __parts AS SELECT {cols}, __idx FROM __parts_raw")
-            where = " AND ".join(f"({translate(c)})" for c in conjuncts)
+            where = " AND ".join(f"({translate_expression(c)})" for c in conjuncts)
             keep = {row[0] for row in con.execute(f"SELECT __idx FROM __parts WHERE {where}").fetchall()}
             con.close()
         except Exception:

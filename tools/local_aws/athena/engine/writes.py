@@ -15,14 +15,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from local_aws.athena.catalog import Catalog, TableInfo, as_prefix, glue_to_duckdb_type, split_s3_url
+from local_aws.athena.catalog import Catalog, TableInfo, as_prefix, split_s3_url
 from local_aws.athena.engine.context import QueryContext, Result, empty, quote_ident, quote_literal
 from local_aws.athena.engine.ddl import partition_folder, partition_input, properties
 from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.engine.resolve import require_database, resolve_table, table_target
+from local_aws.athena.engine.scans import duck_type
 from local_aws.athena.errors import QueryFailed
+from local_aws.athena.sql.coercion import can_coerce
 from local_aws.athena.sql.parse import position_of
-from local_aws.catalog_types import hive_type, parquet_format
+from local_aws.athena.sql.types import hive_name, parse_hive
+from local_aws.catalog_types import parquet_format
 
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -76,7 +79,8 @@ def ctas(catalog: Catalog, queries: QueryRunner, tree: exp.Create, sql_text: str
             f"Target directory for table '{db}.{name}' already exists: {location}. You may need to manually "
             "clean the data at location 's3://...' before retrying. Athena will not delete data in your account.",
         )
-    arrow, scanned = queries.arrow(tree.expression, sql_text, ctx)
+    analysis = queries.analyze(tree.expression, sql_text, ctx)
+    arrow, scanned = queries.arrow(analysis, sql_text, ctx)
     columns = [c.lower() for c in arrow.column_names]
     if partitioned_by and columns[-len(partitioned_by) :] != partitioned_by:
         raise QueryFailed(
@@ -85,7 +89,7 @@ def ctas(catalog: Catalog, queries: QueryRunner, tree: exp.Create, sql_text: str
             "properties: " + str(partitioned_by),
         )
     arrow = arrow.rename_columns(columns)
-    types = {f.name: _column_type(f) for f in arrow.schema}
+    types = {c: _column_type(c, f.type) for c, f in zip(columns, analysis.fields, strict=True)}
     table_input = {
         "Name": name,
         "StorageDescriptor": {
@@ -116,18 +120,22 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     if isinstance(target, exp.Schema):
         column_list = [c.name.lower() for c in target.expressions]
         target = target.this
-    info = resolve_table(catalog, target, sql_text, ctx)
+    info = resolve_table(catalog, target, ctx.database, position_of(sql_text, target.name))
     if not info.location:
         raise QueryFailed("USER_ERROR", f"Table {info.database}.{info.name} has no location")
-    arrow, scanned = queries.arrow(tree.expression, sql_text, ctx)
+    analysis = queries.analyze(tree.expression, sql_text, ctx)
     all_cols = [c.name.lower() for c in info.columns] + [c.lower() for c in info.partition_names]
     names = column_list or all_cols
-    if arrow.num_columns != len(names):
+    declared = {c.name.lower(): parse_hive(c.type) for c in info.columns + info.partition_keys}
+    table_types = [declared[n] for n in names if n in declared]
+    query_types = [f.type for f in analysis.fields]
+    if len(query_types) != len(table_types) or not all(map(can_coerce, query_types, table_types)):
         raise QueryFailed(
-            "USER_ERROR",
-            f"Insert query has mismatched column types: Table: {len(all_cols)} columns, "
-            f"Query: {arrow.num_columns} columns",
+            "TYPE_MISMATCH",
+            f"Insert query has mismatched column types: Table: [{', '.join(map(str, table_types))}], "
+            f"Query: [{', '.join(map(str, query_types))}]",
         )
+    arrow, scanned = queries.arrow(analysis, sql_text, ctx)
     arrow = arrow.rename_columns(names)
     cols = []
     for col in info.columns + info.partition_keys:
@@ -138,7 +146,7 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     con = duckdb.connect(":memory:")
     con.register("__ins", arrow)
     projection = ", ".join(
-        f"CAST({quote_ident(c.name.lower())} AS {glue_to_duckdb_type(c.type)}) AS {quote_ident(c.name.lower())}"
+        f"CAST({quote_ident(c.name.lower())} AS {duck_type(c.type)}) AS {quote_ident(c.name.lower())}"
         for c in info.columns
     )
     parts = ", ".join(
@@ -154,11 +162,11 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     return Result([], [], [], data_scanned=scanned, header=True, update_count=arrow.num_rows)
 
 
-def _column_type(field: pa.Field) -> str:
-    try:
-        return hive_type(field.type)
-    except ValueError as err:
-        raise QueryFailed("NOT_SUPPORTED", f"Unsupported Hive type for column {field.name}: {field.type}") from err
+def _column_type(name: str, t: object) -> str:
+    text = hive_name(t)  # type: ignore[arg-type]
+    if text in ("unknown", "function", "json", "uuid", "interval day to second", "interval year to month"):
+        raise QueryFailed("NOT_SUPPORTED", f"Unsupported Hive type for column {name}: {t}")
+    return text
 
 
 def _write_rows(catalog: Catalog, info: TableInfo, arrow: pa.Table, location: str, ctx: QueryContext, compression: str):

@@ -1,0 +1,44 @@
+"""Analyzed Trino SQL -> DuckDB SQL: ``expressions`` (operators, literals, calls), ``casts`` (Trino's
+conversions), ``intervals`` (interval literals) and ``queries`` (SELECT, FROM items, set operations).
+
+:func:`translate_query` returns the DuckDB SQL and the catalog tables the engine must bind to temp views
+(``__athena_tN``) before running it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from local_aws.athena.errors import QueryFailed
+from local_aws.athena.sql.translate.queries import QueryTranslator, TableBinding
+
+WRITE = "duckdb"
+
+
+@dataclass
+class Translation:
+    sql: str
+    tables: list[TableBinding]
+
+
+def _generate(tree: exp.Expression) -> str:
+    try:
+        return tree.sql(dialect=WRITE)
+    except Exception as err:  # sqlglot UnsupportedError and friends
+        raise QueryFailed("NOT_SUPPORTED", f"Cannot express this query on the local engine: {err}") from err
+
+
+def translate_query(tree: exp.Expression) -> Translation:
+    """DuckDB SQL for an analyzed query tree."""
+    translator = QueryTranslator()
+    return Translation(_generate(translator.tr(tree)), translator.tables)
+
+
+def translate_expression(node: exp.Expression) -> str:
+    """DuckDB SQL for an analyzed expression, its columns unqualified (partition pruning)."""
+    return _generate(QueryTranslator(qualify=False).tr(node))
+
+
+__all__ = ["TableBinding", "Translation", "translate_expression", "translate_query"]
