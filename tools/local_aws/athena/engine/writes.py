@@ -22,9 +22,10 @@ from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.engine.resolve import require_database, resolve_table, table_target
 from local_aws.athena.engine.scans import duck_type
 from local_aws.athena.errors import QueryFailed
+from local_aws.athena.sql import types as T
 from local_aws.athena.sql.coercion import can_coerce
 from local_aws.athena.sql.parse import position_of
-from local_aws.athena.sql.types import hive_name, parse_hive
+from local_aws.athena.sql.types import TrinoType, hive_name, parse_hive
 from local_aws.catalog_types import parquet_format
 
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -162,11 +163,21 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     return Result([], [], [], data_scanned=scanned, header=True, update_count=arrow.num_rows)
 
 
-def _column_type(name: str, t: object) -> str:
-    text = hive_name(t)  # type: ignore[arg-type]
-    if text in ("unknown", "function", "json", "uuid", "interval day to second", "interval year to month"):
-        raise QueryFailed("NOT_SUPPORTED", f"Unsupported Hive type for column {name}: {t}")
-    return text
+def _column_type(name: str, t: TrinoType) -> str:
+    """The Hive type Glue records for a CTAS column, as Trino's HiveTypeTranslator writes it."""
+    if _has_anonymous_row(t):
+        raise QueryFailed(
+            "NOT_SUPPORTED", f"Anonymous row type is not supported in Hive. Please give each field a name: {t}"
+        )
+    if t.base in ("unknown", "json", "uuid", "time", T.TZ, T.INTERVAL_DS, T.INTERVAL_YM):
+        raise QueryFailed("NOT_SUPPORTED", f"Unsupported Hive type: {t} (column {name})")
+    return hive_name(t)
+
+
+def _has_anonymous_row(t: TrinoType) -> bool:
+    if t.base == "row":
+        return any(n is None or _has_anonymous_row(ft) for n, ft in t.fields)
+    return any(_has_anonymous_row(c) for c in (t.args if t.base in ("array", "map") else ()))
 
 
 def _write_rows(catalog: Catalog, info: TableInfo, arrow: pa.Table, location: str, ctx: QueryContext, compression: str):
