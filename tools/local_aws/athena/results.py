@@ -127,7 +127,9 @@ def page(
 
 class ResultStore:
     """Rendered rows by query id: recent ones in memory, older ones spilled to JSON files, so a
-    long-lived endpoint stays small while every result stays readable."""
+    long-lived endpoint stays small while every result stays readable. Rows kept with a ``durable``
+    path (the query history, when the endpoint has a state dir) are written there at once and read
+    back from there after eviction or a restart (:meth:`adopt`)."""
 
     def __init__(self, spill_dir: str, max_cells: int = MAX_RESIDENT_CELLS) -> None:
         self.spill_dir = spill_dir
@@ -138,16 +140,23 @@ class ResultStore:
         self._spilled: dict[str, str] = {}
         self._cells = 0
 
-    def keep(self, query_id: str, rows: Rows, width: int) -> None:
+    def keep(self, query_id: str, rows: Rows, width: int, durable: str | None = None) -> None:
         cells = len(rows) * max(1, width)
         victims: list[str] = []
+        if durable is not None:
+            tmp = f"{durable}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                json.dump(rows, fh)
+            os.replace(tmp, durable)
+            with self._lock:
+                self._spilled[query_id] = durable
         with self._lock:
             self._resident[query_id] = (rows, cells)
             self._cells += cells
             while self._cells > self.max_cells and len(self._resident) > 1:
                 old_id, (old_rows, old_cells) = self._resident.popitem(last=False)
                 self._cells -= old_cells
-                if old_rows:
+                if old_rows and old_id not in self._spilled:
                     self._spilling[old_id] = old_rows
                     victims.append(old_id)
         for old_id in victims:
@@ -159,6 +168,11 @@ class ResultStore:
                 self._spilled[old_id] = path
                 del self._spilling[old_id]
 
+    def adopt(self, query_id: str, path: str) -> None:
+        """Serve ``query_id``'s rows from a file written before (a restart)."""
+        with self._lock:
+            self._spilled[query_id] = path
+
     def rows(self, query_id: str) -> Rows:
         with self._lock:
             resident = self._resident.get(query_id)
@@ -166,7 +180,7 @@ class ResultStore:
             path = self._spilled.get(query_id)
         if rows is not None:
             return rows
-        if path is not None:
+        if path is not None and os.path.exists(path):
             with open(path) as fh:
                 return json.load(fh)
         return []
