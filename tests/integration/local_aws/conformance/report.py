@@ -101,6 +101,12 @@ def compatibility_table(results: Results) -> str:
         lines.append(f"| {title} | {ok}/{len(cases)} | {status(ok, len(cases))} | {failing or '-'} |")
     total = sum(r.passed for r in results.cases.values())
     lines.append(f"| **All** | **{total}/{len(results.cases)}** | | |")
+    if results.unsupported:
+        lines += [
+            "",
+            f"{len(results.unsupported)} more cases are kept in the corpus but not run: their answers could not be "
+            "derived from the documentation (listed in the corpus README).",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.integration.local_aws.conformance.compat_table import readme_table
 from tests.integration.local_aws.conformance.corpus import Case, expand, judge, load_corpus, run_statement
 from tests.integration.local_aws.conformance.dataset import World, build_world
-from tests.integration.local_aws.conformance.report import RESULTS, CaseResult
+from tests.integration.local_aws.conformance.report import RESULTS, CaseResult, compatibility_table
+from tests.support import ROOT
 
 FAMILIES = load_corpus()
 CASES = [case for family in FAMILIES for case in family.cases]
@@ -60,3 +62,15 @@ def test_case(case: Case, athena: Any, world: World) -> None:
     if not verdict.passed:
         why = f"\n  why: {case.why}" if case.why else ""
         pytest.fail(f"{case.family}/{case.id}: {verdict.category}\n  sql: {sql}\n  {detail}{why}", pytrace=False)
+
+
+def test_readme_compatibility_table_is_current() -> None:
+    """Runs after every case (definition order): the README's table is the one this run produces."""
+    runnable = {c.id for c in CASES if not c.unsupported}
+    if set(RESULTS.cases) != runnable:
+        pytest.skip("the README's table is checked only when the whole corpus ran in this session")
+    current = readme_table((ROOT / "README.md").read_text())
+    assert current is not None, "README.md has lost its Athena compatibility table markers"
+    assert current == compatibility_table(RESULTS), (
+        "README.md's Athena compatibility table is stale: run `make compat-table` and commit README.md"
+    )
