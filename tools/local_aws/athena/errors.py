@@ -108,6 +108,11 @@ class QueryFailed(Exception):
         }
 
 
+def not_supported(what: str, position: tuple[int, int] | None = None) -> QueryFailed:
+    """A loud failure for what this endpoint cannot do as Athena does (never a different answer)."""
+    return QueryFailed("NOT_SUPPORTED", f"{what} is not supported by the local Athena endpoint", position=position)
+
+
 def syntax_error(message: str, position: tuple[int, int] | None = None) -> QueryFailed:
     return QueryFailed("SYNTAX_ERROR", message, position=position)
 

@@ -14,7 +14,7 @@ from local_aws.athena.catalog import Catalog
 from local_aws.athena.engine import ddl, utility, views, writes
 from local_aws.athena.engine.context import QueryContext, Result
 from local_aws.athena.engine.query import QueryRunner
-from local_aws.athena.errors import QueryFailed, syntax_error
+from local_aws.athena.errors import not_supported, syntax_error
 from local_aws.athena.sql.parse import parse_statement, strip_comments, substitute_parameters
 
 # Statements sqlglot does not parse the way Athena (Hive DDL) means them, matched on the text.
@@ -48,7 +48,7 @@ class Engine:
                 query_sql = views.view_sql_of(sql_text)
                 analysis = self.queries.analyze(tree.expression, sql_text, ctx)
                 return views.create_view(self.catalog, tree, query_sql, analysis.fields, ctx)
-            raise QueryFailed("NOT_SUPPORTED", f"CREATE {kind} is not supported by the local endpoint")
+            raise not_supported(f"CREATE {kind}")
         if isinstance(tree, exp.Drop):
             if (tree.args.get("kind") or "").upper() == "VIEW":
                 return views.drop_view(self.catalog, tree, ctx)
@@ -62,4 +62,4 @@ class Engine:
         if isinstance(tree, exp.Command):
             word = tree.name.split()[0] if tree.name else ""
             raise syntax_error(f"mismatched input '{word}'. Expecting: statement", (1, 1))
-        raise QueryFailed("NOT_SUPPORTED", f"Statement not supported: {type(tree).__name__}")
+        raise not_supported(f"This statement ({type(tree).__name__})")

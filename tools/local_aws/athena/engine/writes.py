@@ -21,7 +21,7 @@ from local_aws.athena.engine.ddl import partition_folder, partition_input, prope
 from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.engine.resolve import require_database, resolve_table, table_target
 from local_aws.athena.engine.scans import duck_type
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import QueryFailed, not_supported
 from local_aws.athena.sql import types as T
 from local_aws.athena.sql.coercion import can_coerce
 from local_aws.athena.sql.parse import position_of
@@ -67,7 +67,7 @@ def ctas(catalog: Catalog, queries: QueryRunner, tree: exp.Create, sql_text: str
             elif key == "partitioned_by" and isinstance(value, exp.Array):
                 partitioned_by = [e.name.lower() for e in value.expressions]
     if fmt != "PARQUET":
-        raise QueryFailed("NOT_SUPPORTED", f"CTAS format {fmt} is not supported by the local endpoint (PARQUET only)")
+        raise not_supported(f"CTAS format {fmt} (PARQUET only)")
     if location is None:
         if not ctx.output_location:
             raise QueryFailed("USER_ERROR", "No output location provided for the table data")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import QueryFailed, not_supported
 from local_aws.athena.sql import library
 from local_aws.athena.sql import types as T
 from local_aws.athena.sql.analysis.context import CALL, Context, coerce, set_type
@@ -60,11 +60,7 @@ class CallAnalyzer:
             function = library.lookup(name)
         except library.NotRegistered:
             if library.is_trino_function(name):
-                raise QueryFailed(
-                    "NOT_SUPPORTED",
-                    f"Function '{name}' is not supported by the local Athena endpoint",
-                    position=position,
-                ) from None
+                raise not_supported(f"Function '{name}'", position) from None
             raise QueryFailed("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", position=position) from None
         args, distinct, order = call_arguments(node)
         if (distinct or order is not None) and function.kind == library.SCALAR:

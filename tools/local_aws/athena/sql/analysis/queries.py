@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import QueryFailed, not_supported
 from local_aws.athena.sql.analysis import grouping
 from local_aws.athena.sql.analysis.context import REF, Context, coerce, type_of
 from local_aws.athena.sql.analysis.expressions import ExpressionAnalyzer
@@ -19,6 +19,11 @@ from local_aws.athena.sql.coercion import super_type
 
 FIELDS = "fields"
 _SET_NAMES = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}
+# SELECT clauses the analyzer knows; any other (MATCH_RECOGNIZE, ...) fails loudly rather than be ignored
+_SELECT_CLAUSES = {
+    "expressions", "from_", "from", "joins", "where", "group", "having", "order", "limit", "offset",
+    "distinct", "with_", "with", "windows", "kind",
+}  # fmt: skip
 
 
 class QueryAnalyzer:
@@ -55,7 +60,7 @@ class QueryAnalyzer:
             elif isinstance(node, exp.Values):
                 fields = self.relations.values(node, parent)
             else:
-                raise QueryFailed("NOT_SUPPORTED", f"{type(node).__name__} is not supported as a query locally")
+                raise not_supported(f"{type(node).__name__} as a query")
         finally:
             if with_ is not None:
                 self.ctes.pop()
@@ -64,7 +69,7 @@ class QueryAnalyzer:
 
     def _with(self, with_: exp.With, parent: Scope | None) -> dict[str, list[Field]]:
         if with_.args.get("recursive"):
-            raise QueryFailed("NOT_SUPPORTED", "WITH RECURSIVE is not supported by the local Athena endpoint")
+            raise not_supported("WITH RECURSIVE")
         frame: dict[str, list[Field]] = {}
         self.ctes.append(frame)
         try:
@@ -119,8 +124,17 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ SELECT
     def _select(self, node: exp.Select, parent: Scope | None) -> list[Field]:
+        for clause, value in node.args.items():
+            if value and clause not in _SELECT_CLAUSES:
+                raise not_supported({"match": "MATCH_RECOGNIZE"}.get(clause, clause.upper()), self.pos(node))
         relations, using = self.relations.from_clause(node, parent)
         scope = Scope(relations, parent, using=using)
+        for window in node.args.get("windows") or []:  # WINDOW w AS (PARTITION BY ... ORDER BY ...)
+            for part in [
+                *(window.args.get("partition_by") or []),
+                *(o.this for o in (window.args.get("order") or exp.Order()).expressions),
+            ]:
+                self.expressions.type(part, scope)
         where = node.args.get("where")
         if where is not None:
             self.expressions.boolean(where.this, scope, "WHERE clause must evaluate to a boolean: actual type {}")

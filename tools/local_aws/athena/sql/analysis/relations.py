@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import QueryFailed, not_supported
 from local_aws.athena.sql import types as T
 from local_aws.athena.sql.analysis import grouping
 from local_aws.athena.sql.analysis.context import SOURCE, Context, coerce, set_type
@@ -90,13 +90,9 @@ class RelationAnalyzer:
             alias_node = node.args.get("alias")
             alias = alias_node.name.lower() if alias_node is not None and alias_node.name else alias
         elif isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
-            raise QueryFailed(
-                "NOT_SUPPORTED", f"Table function {node.this.name} is not supported locally", position=self.pos(node)
-            )
+            raise not_supported(f"Table function {node.this.name}", self.pos(node))
         else:
-            raise QueryFailed(
-                "NOT_SUPPORTED", f"{type(node).__name__} in FROM is not supported locally", position=self.pos(node)
-            )
+            raise not_supported(f"{type(node).__name__} in FROM", self.pos(node))
         if column_aliases and not isinstance(node, exp.Unnest):
             visible = [f for f in fields if not f.hidden]
             if len(column_aliases) != len(visible):
@@ -114,6 +110,10 @@ class RelationAnalyzer:
         return relation
 
     def _table(self, node: exp.Table) -> tuple[list[Field], tuple[str, ...]]:
+        for clause in ("sample", "version", "pivots", "hints", "when", "changes"):
+            if node.args.get(clause):
+                shown = "TABLESAMPLE" if clause == "sample" else clause.upper()
+                raise not_supported(shown, self.pos(node))
         name = node.name.lower()
         if not node.args.get("db"):
             cte = self.queries.cte(name)

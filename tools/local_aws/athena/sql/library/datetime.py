@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import QueryFailed, not_supported
 from local_aws.athena.sql import types as T
 from local_aws.athena.sql.library.duck import cast, fn, lit, macro
 from local_aws.athena.sql.library.registry import Call, define, signature
@@ -49,7 +49,7 @@ def literal_text(node: exp.Expression) -> str | None:
 def _unit(node: exp.Expression, t: T.TrinoType, function: str) -> str:
     text = literal_text(node)
     if text is None:
-        raise QueryFailed("NOT_SUPPORTED", f"{function} with a unit that is not a constant is not supported locally")
+        raise not_supported(f"{function} with a unit that is not a constant")
     unit = text.lower()
     allowed = {"date": DATE_UNITS, "time": TIME_UNITS}.get(t.base, DATE_UNITS + TIME_UNITS)
     if unit not in allowed:
@@ -116,7 +116,7 @@ def _date_diff(args: list[exp.Expression], call: Call) -> exp.Expression:
 def _pattern(node: exp.Expression, function: str) -> str:
     text = literal_text(node)
     if text is None:
-        raise QueryFailed("NOT_SUPPORTED", f"{function} with a pattern that is not a constant is not supported locally")
+        raise not_supported(f"{function} with a pattern that is not a constant")
     return text
 
 
@@ -137,7 +137,7 @@ def _format_datetime(args: list[exp.Expression], call: Call) -> exp.Expression:
         elif piece[1:] == "ZZZ" or zone == UTC:
             pieces.append(lit(zone))
         else:
-            raise QueryFailed("NOT_SUPPORTED", "format_datetime: zone names (z) are supported only for UTC locally")
+            raise not_supported("format_datetime with a zone name (z) of a zone other than UTC")
     out = pieces[0] if pieces else lit("")
     for piece in pieces[1:]:
         out = exp.DPipe(this=out, expression=piece, safe=False)
@@ -147,7 +147,7 @@ def _format_datetime(args: list[exp.Expression], call: Call) -> exp.Expression:
 def _parse_datetime(args: list[exp.Expression], call: Call) -> exp.Expression:
     pieces = joda_to_strftime(_pattern(args[1], "parse_datetime"))
     if any(p.startswith("\0") for p in pieces):
-        raise QueryFailed("NOT_SUPPORTED", "parse_datetime with a zone in the pattern is not supported locally")
+        raise not_supported("parse_datetime with a zone in the pattern")
     return cast(fn("strptime", args[0], lit("".join(pieces))), "TIMESTAMPTZ")
 
 
@@ -185,7 +185,7 @@ def _zone_arg(index: int):
 def _zone_literal(args: list[exp.Expression], call: Call) -> str:
     zone = call.returns.zone
     if zone is None:
-        raise QueryFailed("NOT_SUPPORTED", "a time zone that is not a constant is not supported by the local endpoint")
+        raise not_supported("A time zone that is not a constant")
     return zone
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import not_supported
 from local_aws.athena.sql.translate.queries import QueryTranslator, TableBinding
 
 WRITE = "duckdb"
@@ -27,7 +27,7 @@ def _generate(tree: exp.Expression) -> str:
     try:
         return tree.sql(dialect=WRITE)
     except Exception as err:  # sqlglot UnsupportedError and friends
-        raise QueryFailed("NOT_SUPPORTED", f"Cannot express this query on the local engine: {err}") from err
+        raise not_supported(f"This query ({err})") from err
 
 
 def translate_query(tree: exp.Expression) -> Translation:
