@@ -17,6 +17,19 @@ from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.errors import not_supported, syntax_error
 from local_aws.athena.sql.parse import parse_statement, strip_comments, substitute_parameters
 
+# Statements Athena has (UPDATE/DELETE/MERGE on Iceberg tables, USE, SET SESSION ...) that this endpoint
+# does not run; any other parse result is an expression, not a statement.
+_OTHER_STATEMENTS = (
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Set,
+    exp.Use,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Alter,
+)
 # Statements sqlglot does not parse the way Athena (Hive DDL) means them, matched on the text.
 PATTERN_STATEMENTS = (*ddl.STATEMENTS, *utility.STATEMENTS)
 
@@ -62,4 +75,6 @@ class Engine:
         if isinstance(tree, exp.Command):
             word = tree.name.split()[0] if tree.name else ""
             raise syntax_error(f"mismatched input '{word}'. Expecting: statement", (1, 1))
-        raise not_supported(f"This statement ({type(tree).__name__})")
+        if isinstance(tree, _OTHER_STATEMENTS):
+            raise not_supported(f"{type(tree).__name__.upper()} statements")
+        raise syntax_error(f"mismatched input '{tree.sql(dialect='trino')[:40]}'. Expecting: statement", (1, 1))

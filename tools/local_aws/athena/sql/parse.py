@@ -27,7 +27,7 @@ _TRINO_STATEMENT = re.compile(
 # A comma followed by one of these cannot continue a list: Trino reports the word as mismatched input.
 _AFTER_LIST = {
     TokenType.FROM, TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY,
-    TokenType.LIMIT, TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT, TokenType.R_PAREN,
+    TokenType.LIMIT, TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT, TokenType.R_PAREN, TokenType.COMMA,
 }  # fmt: skip
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)

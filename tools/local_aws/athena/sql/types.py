@@ -288,7 +288,13 @@ def from_datatype(dt: exp.DataType, hive: bool = False) -> TrinoType:
     kind = dt.this
     if kind in _FROM_DTYPE:
         return _FROM_DTYPE[kind]
-    params = _params(dt) if kind not in (exp.DType.ARRAY, exp.DType.MAP, exp.DType.STRUCT) else []
+    nested = kind in (exp.DType.ARRAY, exp.DType.MAP, exp.DType.STRUCT)
+    if nested and len(dt.expressions) < (2 if kind == exp.DType.MAP else 1):
+        raise UnknownType(dt.sql(dialect="trino"))
+    try:
+        params = [] if nested else _params(dt)
+    except (ValueError, AttributeError) as err:
+        raise UnknownType(dt.sql(dialect="trino")) from err
     if kind == exp.DType.DECIMAL:
         if not params:
             return decimal(10, 0) if hive else decimal(38, 0)

@@ -32,6 +32,14 @@ from local_aws.athena.sql.types import TrinoType
 SubqueryAnalyzer = Callable[[exp.Expression, Scope], list[Field]]
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 _COMPARISON = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+# What sqlglot may parse where Trino's grammar has no such expression (an alias or a star inside an
+# expression, adjacent string literals, the JSON arrow outside a lambda): Trino's parser rejects these.
+_NOT_EXPRESSIONS = (
+    exp.Alias, exp.Aliases, exp.Star, exp.Schema, exp.Distinct, exp.Order, exp.Ordered, exp.Concat,
+    exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar, exp.BitwiseAnd,
+    exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseNot, exp.BitwiseLeftShift, exp.BitwiseRightShift, exp.ILike,
+    exp.Xor, exp.RegexpLike, exp.Collate,
+)  # fmt: skip
 
 
 class ExpressionAnalyzer:
@@ -130,6 +138,11 @@ class ExpressionAnalyzer:
         if isinstance(node, exp.Lambda):
             raise QueryFailed(
                 "SYNTAX_ERROR", "Lambda expression is only allowed as a function argument", position=self.pos(node)
+            )
+        if isinstance(node, _NOT_EXPRESSIONS):
+            shown = node.sql(dialect="trino")[:40]
+            raise QueryFailed(
+                "SYNTAX_ERROR", f"mismatched input '{shown}'. Expecting: <expression>", position=self.pos(node)
             )
         if isinstance(node, exp.Placeholder):
             raise QueryFailed(

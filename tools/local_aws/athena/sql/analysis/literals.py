@@ -36,6 +36,10 @@ def decimal_type(text: str, position: Position) -> TrinoType:
 
 def number_type(text: str, position: Position) -> TrinoType:
     if "e" in text.lower():
+        try:
+            float(text)
+        except ValueError:
+            raise QueryFailed("SYNTAX_ERROR", f"mismatched input '{text}'", position=position) from None
         return T.DOUBLE
     if "." in text:
         return decimal_type(text, position)
@@ -78,13 +82,20 @@ def split_zone(text: str) -> tuple[str, str | None]:
 
 def type_literal(node: exp.Cast, position: Position) -> TrinoType:
     """The type of ``<type> '<text>'`` (DECIMAL, TIMESTAMP, DATE, TIME, JSON, BIGINT, ...)."""
-    text = node.this.this if isinstance(node.this, exp.Literal) else ""
+    if not (isinstance(node.this, exp.Literal) and node.this.is_string):
+        raise QueryFailed(
+            "SYNTAX_ERROR", f"mismatched input '{node.this.sql()}'. Expecting: <string>", position=position
+        )
+    text = node.this.this
     kind = node.to.this
     if kind == exp.DType.DECIMAL and not node.to.expressions:
         return decimal_type(text, position)
     if kind in (exp.DType.VARCHAR, exp.DType.CHAR):
         return T.varchar(len(text)) if kind == exp.DType.VARCHAR else T.char(len(text))
-    target = T.from_datatype(node.to)
+    try:
+        target = T.from_datatype(node.to)
+    except T.UnknownType as err:
+        raise QueryFailed("TYPE_NOT_FOUND", f"Unknown type: {err}", position=position) from err
     if target.base == T.TZ:
         _, zone = split_zone(text)
         return target.with_zone(zone or "UTC")

@@ -60,7 +60,10 @@ class QueryAnalyzer:
             elif isinstance(node, exp.Values):
                 fields = self.relations.values(node, parent)
             else:
-                raise not_supported(f"{type(node).__name__} as a query")
+                shown = node.sql(dialect="trino")[:40]
+                raise QueryFailed(
+                    "SYNTAX_ERROR", f"mismatched input '{shown}'. Expecting: <query>", position=self.pos(node)
+                )
         finally:
             if with_ is not None:
                 self.ctes.pop()
@@ -127,6 +130,10 @@ class QueryAnalyzer:
         for clause, value in node.args.items():
             if value and clause not in _SELECT_CLAUSES:
                 raise not_supported({"match": "MATCH_RECOGNIZE"}.get(clause, clause.upper()), self.pos(node))
+        if not node.expressions:
+            raise QueryFailed(
+                "SYNTAX_ERROR", "mismatched input '<EOF>'. Expecting: <select item>", position=self.pos(node)
+            )
         relations, using = self.relations.from_clause(node, parent)
         scope = Scope(relations, parent, using=using)
         for window in node.args.get("windows") or []:  # WINDOW w AS (PARTITION BY ... ORDER BY ...)
@@ -213,8 +220,10 @@ class QueryAnalyzer:
         out: list[tuple[str | None, exp.Expression]] = []
         seen_using = set()
         for relation in chosen:
-            for f in relation.visible():
-                column = exp.column(f.name or "_")
+            for index, f in enumerate(relation.fields):
+                if f.hidden:
+                    continue
+                column = exp.column(f.name or f"_col{index}")
                 if f.name in using and not isinstance(star, exp.Column):
                     if f.name in seen_using:
                         continue
@@ -222,7 +231,7 @@ class QueryAnalyzer:
                     column.meta[REF] = ColumnRef("using", None, f.name, [])
                     column.meta["t"] = using[f.name]
                 else:
-                    column.meta[REF] = ColumnRef("field", relation, f.name or "", [])
+                    column.meta[REF] = ColumnRef("field", relation, f.name or f"_col{index}", [])
                     column.meta["t"] = f.type
                 out.append((f.name, column))
         return out

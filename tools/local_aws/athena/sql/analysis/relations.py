@@ -89,8 +89,13 @@ class RelationAnalyzer:
             fields = [Field(f.name, f.type) for f in self.queries.query(node.this, Scope(previous, parent))]
             alias_node = node.args.get("alias")
             alias = alias_node.name.lower() if alias_node is not None and alias_node.name else alias
-        elif isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
-            raise not_supported(f"Table function {node.this.name}", self.pos(node))
+        elif isinstance(node, exp.Table) and isinstance(node.this, (exp.Anonymous, exp.Func)):
+            raise not_supported(f"Table function {node.this.sql(dialect='trino')[:40]}", self.pos(node))
+        elif isinstance(node, (exp.Select, exp.SetOperation, exp.Literal, exp.Column, exp.Paren)):
+            shown = node.sql(dialect="trino")[:40]
+            raise QueryFailed(
+                "SYNTAX_ERROR", f"mismatched input '{shown}'. Expecting: <relation>", position=self.pos(node)
+            )
         else:
             raise not_supported(f"{type(node).__name__} in FROM", self.pos(node))
         if column_aliases and not isinstance(node, exp.Unnest):

@@ -19,9 +19,9 @@ def _if(args: list[exp.Expression], call: Call) -> exp.Expression:
 
 
 define("if", "if(boolean, T) -> T", "if(boolean, T, T) -> T", duck=_if)
-define("coalesce", "coalesce(T, T...) -> T", duck="coalesce")
+define("coalesce", "coalesce(T) -> T", "coalesce(T, T...) -> T", duck="coalesce")
 define("nullif", "nullif(T, T) -> T", duck="nullif")
-define("try", "try(T) -> T", duck=lambda a, c: exp.Anonymous(this="TRY", expressions=a))
+define("try", "try(T) -> T", duck=lambda a, c: exp.Anonymous(this="TRY", expressions=a))  # see translate.try_wrap
 define(
     "grouping",
     "grouping(any, any...) -> bigint",

@@ -67,7 +67,7 @@ define(
     "multimap_from_entries(array(row(K, V))) -> map(K, array(V))",
     duck="trino_multimap_from_entries",
 )
-define("map_concat", "map_concat(map(K, V), map(K, V)...) -> map(K, V)", duck="map_concat")
+define("map_concat", "map_concat(map(K, V)...) -> map(K, V)", duck="map_concat")
 define("map_filter", "map_filter(map(K, V), function(K, V, boolean)) -> map(K, V)", duck=_map_filter)
 define("transform_keys", "transform_keys(map(K, V), function(K, V, K2)) -> map(K2, V)", duck=_transform("keys"))
 define("transform_values", "transform_values(map(K, V), function(K, V, V2)) -> map(K, V2)", duck=_transform("values"))

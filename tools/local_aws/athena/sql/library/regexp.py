@@ -11,7 +11,7 @@ import re
 
 from sqlglot import exp
 
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import QueryFailed, not_supported
 from local_aws.athena.sql.library.duck import apply_lambda, fn, lam, lit, macro
 from local_aws.athena.sql.library.registry import Call, define
 
@@ -103,17 +103,31 @@ def constant(node: exp.Expression) -> exp.Expression:
 
 
 define("regexp_like", "regexp_like(varchar, varchar) -> boolean", duck="regexp_matches")
+
+
+def _group_call(name: str):
+    def build(args: list[exp.Expression], call: Call) -> exp.Expression:
+        group = constant(args[2]) if len(args) > 2 else lit(0)
+        if isinstance(group, exp.Null):
+            return exp.Cast(this=exp.Null(), to=call.returns.datatype())
+        if not isinstance(group, exp.Literal):
+            raise not_supported(f"{call.name} with a group that is not a constant")
+        return fn(name, args[0], args[1], group)
+
+    return build
+
+
 define(
     "regexp_extract",
     "regexp_extract(varchar, varchar) -> varchar",
     "regexp_extract(varchar, varchar, bigint) -> varchar",
-    duck=lambda a, c: fn("trino_regexp_extract", a[0], a[1], constant(a[2]) if len(a) > 2 else lit(0)),
+    duck=_group_call("trino_regexp_extract"),
 )
 define(
     "regexp_extract_all",
     "regexp_extract_all(varchar, varchar) -> array(varchar)",
     "regexp_extract_all(varchar, varchar, bigint) -> array(varchar)",
-    duck=lambda a, c: fn("regexp_extract_all", a[0], a[1], constant(a[2]) if len(a) > 2 else lit(0)),
+    duck=_group_call("regexp_extract_all"),
 )
 define(
     "regexp_replace",

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from local_aws.athena.sql.coercion import can_coerce
 from local_aws.athena.sql.library.signatures import Pattern, Signature, signature
 from local_aws.athena.sql.types import TrinoType
 
@@ -157,6 +158,9 @@ def _try(
         body = type_lambda(i, params)  # type: ignore[arg-type]
         if not binding.match(pattern.args[-1], body):
             return None
+        returns = binding.resolve(pattern.args[-1], body)
+        if returns is None or not can_coerce(body, returns):
+            return None  # e.g. a filter lambda that does not return a boolean
     targets: list[TrinoType] = []
     for pattern, t in zip(patterns, arg_types, strict=True):
         if t is None:

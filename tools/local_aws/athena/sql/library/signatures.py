@@ -116,7 +116,7 @@ ReturnRule = Callable[[list[TrinoType], dict[str, TrinoType]], TrinoType]
 class Signature:
     params: tuple[Pattern, ...]
     returns: Pattern | ReturnRule
-    variadic: bool = False  # the last parameter repeats (zero or more times after the fixed ones)
+    variadic: bool = False  # the last parameter repeats (one or more times)
     constraints: dict[str, str] = field(default_factory=dict)
 
     def display(self, name: str) -> str:
@@ -127,7 +127,7 @@ class Signature:
 
     def arity_ok(self, n: int) -> bool:
         if self.variadic:
-            return n >= len(self.params) - 1
+            return n >= len(self.params)
         return n == len(self.params)
 
     def param_for(self, index: int) -> Pattern:

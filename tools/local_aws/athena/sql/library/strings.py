@@ -123,7 +123,7 @@ define("to_base64", "to_base64(varbinary) -> varchar", duck="to_base64")
 define("from_base64", "from_base64(varchar) -> varbinary", duck="from_base64")
 for _name in ("md5", "sha1", "sha256"):
     define(_name, f"{_name}(varbinary) -> varbinary", duck=lambda a, c, n=_name: fn("unhex", fn(n, a[0])))
-define("format", "format(varchar, any...) -> varchar", duck="printf")
+define("format", "format(varchar) -> varchar", "format(varchar, any...) -> varchar", duck="printf")
 define("luhn_check", "luhn_check(varchar) -> boolean", duck="trino_luhn_check")
 
 macro("trino_substr", "s, start, n", "CASE WHEN start = 0 OR n < 0 THEN '' ELSE substring(s, start, n) END")

@@ -63,7 +63,20 @@ def _children(t: TrinoType) -> list[TrinoType]:
 
 
 def convert(node: exp.Expression, source: TrinoType, target: TrinoType, safe: bool = False) -> exp.Expression:
-    """``node`` (a DuckDB expression of Trino type ``source``) as ``target``, as Trino casts."""
+    """``node`` (a DuckDB expression of Trino type ``source``) as ``target``, as Trino casts; ``safe``
+    (try_cast, try()): NULL where the conversion fails."""
+    out = _convert(node, source, target, safe)
+    if not safe:
+        return out
+    if type(out) is exp.Cast:  # DuckDB's own casts become TRY_CAST
+        return exp.TryCast(this=out.this, to=out.to)
+    for found in list(out.find_all(exp.Cast)):
+        if type(found) is exp.Cast:
+            found.replace(exp.TryCast(this=found.this, to=found.to))
+    return out
+
+
+def _convert(node: exp.Expression, source: TrinoType, target: TrinoType, safe: bool) -> exp.Expression:
     if target.is_unknown or _same_value(source, target):
         return node
     if source.is_unknown:
@@ -91,11 +104,11 @@ def convert(node: exp.Expression, source: TrinoType, target: TrinoType, safe: bo
     if s == "json":
         return cast(node, target)
     if s == "array":
-        body = convert(exp.column("__e"), source.element, target.element, safe)
+        body = _convert(exp.column("__e"), source.element, target.element, safe)
         return cast(fn("list_transform", node, lam(["__e"], body)), target)
     if s == "map":
-        key = convert(exp.column("__k"), source.key, target.key, safe)
-        value = convert(exp.column("__v"), source.value, target.value, safe)
+        key = _convert(exp.column("__k"), source.key, target.key, safe)
+        value = _convert(exp.column("__v"), source.value, target.value, safe)
         entries = fn("map_entries", node)
         pair = exp.Struct(
             expressions=[
@@ -106,7 +119,7 @@ def convert(node: exp.Expression, source: TrinoType, target: TrinoType, safe: bo
         return cast(fn("map_from_entries", fn("list_transform", entries, lam(["__p"], pair))), target)
     if s == "row":
         parts = [
-            convert(fn("struct_extract_at", node.copy(), lit(i + 1)), a, b, safe)
+            _convert(fn("struct_extract_at", node.copy(), lit(i + 1)), a, b, safe)
             for i, (a, b) in enumerate(zip(_children(source), _children(target), strict=True))
         ]
         return cast(fn("row", *parts), target)

@@ -17,7 +17,7 @@ from local_aws.athena.sql import types as T
 from local_aws.athena.sql.analysis.calls import call_arguments
 from local_aws.athena.sql.analysis.context import CALL, COERCE, REF, TYPE
 from local_aws.athena.sql.analysis.literals import split_zone
-from local_aws.athena.sql.library import Call
+from local_aws.athena.sql.library import SCALAR, Call
 from local_aws.athena.sql.library.decimals import decimal_divide_expression
 from local_aws.athena.sql.library.duck import SAFE_SUFFIX, cast, fn, has_safe_variant, lit
 from local_aws.athena.sql.library.zones import instant, local, require_zone
@@ -26,6 +26,9 @@ from local_aws.athena.sql.translate.intervals import interval_literal
 from local_aws.athena.sql.types import TrinoType
 
 _WRAPPERS = (exp.Window, exp.Filter, exp.WithinGroup, exp.IgnoreNulls, exp.RespectNulls)
+# Operators whose operands the generated SQL parenthesizes: precedence then never depends on how
+# sqlglot prints a rebuilt tree (``a IS NULL IN (...)`` is not DuckDB SQL, ``(a IS NULL) IN (...)`` is).
+_OPERATORS = (exp.Binary, exp.Predicate, exp.Not, exp.Neg, exp.Is, exp.In, exp.Between, exp.Like, exp.Escape)
 
 
 def type_of(node: exp.Expression) -> TrinoType:
@@ -43,6 +46,12 @@ class ExpressionTranslator:
         target = node.meta.get(COERCE)
         if target is not None and TYPE in node.meta:
             out = convert(out, node.meta[TYPE], target, safe=self.safe > 0)
+        if (
+            isinstance(out, _OPERATORS)
+            and isinstance(node.parent, _OPERATORS)
+            and not isinstance(node.parent, exp.Escape)
+        ):
+            out = exp.Paren(this=out)
         return out
 
     def _translate(self, node: exp.Expression) -> exp.Expression:
@@ -114,12 +123,9 @@ class ExpressionTranslator:
         self.safe += safe
         try:
             inner = self.tr(node.this)
-            out = convert(inner, type_of(node.this), target, safe=self.safe > 0)
+            return convert(inner, type_of(node.this), target, safe=self.safe > 0)
         finally:
             self.safe -= safe
-        if safe:
-            return exp.Anonymous(this="TRY", expressions=[out])
-        return out
 
     _tr_trycast = _tr_cast
 
@@ -140,6 +146,21 @@ class ExpressionTranslator:
         left, right = self.tr(node.this), self.tr(node.expression)
         lt = node.this.meta.get(COERCE) or type_of(node.this)
         rt = node.expression.meta.get(COERCE) or type_of(node.expression)
+        if self.safe and isinstance(node, (exp.Div, exp.Mod)) and t.is_exact:  # try(x / 0) is NULL
+            zero = exp.EQ(this=right.copy(), expression=lit(0))
+            exact = self._exact_division(node, t, left, lt, right, rt)
+            return exp.Case(ifs=[exp.If(this=zero, true=exp.Null())], default=exact)
+        return self._exact_division(node, t, left, lt, right, rt)
+
+    def _exact_division(
+        self,
+        node: exp.Expression,
+        t: TrinoType,
+        left: exp.Expression,
+        lt: TrinoType,
+        right: exp.Expression,
+        rt: TrinoType,
+    ) -> exp.Expression:
         if t.is_decimal and isinstance(node, exp.Div):
             return decimal_divide_expression(left, lt, right, rt, t)
         if t.is_decimal:
@@ -188,6 +209,15 @@ class ExpressionTranslator:
             return self.rebuild(node)
         return fn("row", *(self.tr(e) for e in node.expressions))
 
+    def _tr_order(self, node: exp.Order) -> exp.Expression:
+        """ORDER BY a constant has no effect in Trino; DuckDB rejects a non-integer one: drop it."""
+        out = self.rebuild(node)
+        kept = [o for o in out.expressions if not _is_constant(o.this)]
+        if not kept:
+            return None  # type: ignore[return-value]  # the parent's ORDER BY is simply absent
+        out.set("expressions", kept)
+        return out
+
     def _tr_values(self, node: exp.Values) -> exp.Expression:
         out = self.rebuild(node)
         rows = [r if isinstance(r, exp.Tuple) else exp.Tuple(expressions=[r]) for r in out.expressions]
@@ -233,6 +263,10 @@ class ExpressionTranslator:
                 out = self._aggregate_clauses(out, distinct, order)
             if self.safe:
                 out = _safe_macros(out)
+            if is_try:
+                out = try_wrap(out.expressions[0])
+            elif call.function.kind != SCALAR or not call.function.deterministic:
+                out.meta[UNTRYABLE] = True  # DuckDB's TRY takes neither aggregates nor volatile functions
         finally:
             self.safe -= is_try
         if call.function.post is not None and not isinstance(node.parent, _WRAPPERS):
@@ -298,6 +332,37 @@ class ExpressionTranslator:
 
     def _tr_lambda(self, node: exp.Lambda) -> exp.Expression:
         raise QueryFailed("SYNTAX_ERROR", "Lambda expression is only allowed as a function argument")
+
+
+UNTRYABLE = "untryable"
+
+
+_STRUCTURAL = (exp.If, exp.Ordered, exp.Order, exp.Lambda, exp.Identifier, exp.DataType, exp.Where, exp.Distinct)
+
+
+def try_wrap(node: exp.Expression) -> exp.Expression:
+    """``TRY(node)``, pushed below any aggregate, window or volatile call DuckDB's TRY refuses."""
+    if not isinstance(node, _STRUCTURAL) and not any(
+        n.meta.get(UNTRYABLE) or isinstance(n, exp.Window) for n in node.walk()
+    ):
+        return exp.Anonymous(this="TRY", expressions=[node])
+    if node.meta.get(UNTRYABLE) or isinstance(node, exp.Window):
+        return node
+    for key, value in list(node.args.items()):
+        if isinstance(value, exp.Expression):
+            node.set(key, try_wrap(value))
+        elif isinstance(value, list):
+            node.set(key, [try_wrap(v) if isinstance(v, exp.Expression) else v for v in value])
+    return node
+
+
+def _is_constant(node: exp.Expression) -> bool:
+    """A literal that is not an ordinal (NULL, a string, a cast literal)."""
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return False
+    return isinstance(node, (exp.Null, exp.Literal, exp.Boolean)) or (
+        isinstance(node, exp.Cast) and isinstance(node.this, (exp.Literal, exp.Null))
+    )
 
 
 def _is_number(node: exp.Expression) -> bool:
