@@ -16,6 +16,7 @@ from typing import Any
 
 from local_aws import hooks, persistence
 from local_aws.athena import persist, responses
+from local_aws.athena.engine.database import DATABASE
 from local_aws.athena.models import athena_services
 from local_aws.options import EndpointOptions
 
@@ -28,6 +29,7 @@ def install(options: EndpointOptions) -> None:
     history_dir = os.path.join(options.state_dir, "athena-queries") if options.state_dir else None
     athena_services.configure(sync_wait=options.sync_wait, cache_dir=cache_dir, history_dir=history_dir)
     responses.install()
+    DATABASE.connect().close()  # create the function library at start-up, not in the first query
 
     def after_write(environ: dict[str, Any]) -> None:
         if hooks.action_of(environ, "AmazonAthena.") in _WORKGROUP_WRITES:

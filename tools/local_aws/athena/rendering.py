@@ -43,25 +43,27 @@ def _decompose(text: str) -> tuple[bool, str, int]:
     return number.is_signed(), digits, number.adjusted()
 
 
-def java_double(x: float) -> str:
-    """``Double.toString``: the shortest repr, plain between 10^-3 and 10^7, scientific outside."""
+def _special(x: float) -> str | None:
+    """Java's text of NaN, the infinities and the zeros (None for other numbers)."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "Infinity" if x > 0 else "-Infinity"
     if x == 0:
         return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
-    return _java_text(*_decompose(repr(float(x))))
+    return None
+
+
+def java_double(x: float) -> str:
+    """``Double.toString``: the shortest repr, plain between 10^-3 and 10^7, scientific outside."""
+    return _special(x) or _java_text(*_decompose(repr(float(x))))
 
 
 def java_float(x: float) -> str:
     """``Float.toString``: the shortest decimal that reads back as the same 32-bit float."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    if x == 0:
-        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    special = _special(x)
+    if special is not None:
+        return special
     single = struct.unpack("f", struct.pack("f", x))[0]
     for precision in range(1, 10):
         text = f"{single:.{precision}g}"

@@ -1,9 +1,11 @@
 """Execute one Athena statement: DuckDB over Glue-registered partitions, plus DDL, CTAS and INSERT.
 
-The modules, one kind of statement each: ``query`` (SELECT, over ``views`` of the tables'
-Parquet files and ``information_schema``), ``ddl`` (CREATE/DROP/ALTER/MSCK through Glue),
-``writes`` (CTAS, INSERT INTO), ``utility`` (SHOW, DESCRIBE); ``resolve`` names tables with
-Athena's errors and ``duckdb_errors`` maps DuckDB's. :class:`Engine` only dispatches.
+The modules, one kind of statement each: ``query`` (SELECT: analyze, translate, run, over ``scans`` of
+the tables' Parquet files and ``information_schema``), ``ddl`` (CREATE/DROP/ALTER/MSCK through Glue),
+``views`` (CREATE/DROP VIEW), ``writes`` (CTAS, INSERT INTO), ``utility`` (SHOW, DESCRIBE); ``sources``
+shows the catalog to the analyzer, ``resolve`` names tables with Athena's errors, ``database`` is the
+DuckDB database with the function library and ``duckdb_errors`` maps DuckDB's errors to Trino's names.
+:class:`Engine` only dispatches.
 """
 
 from __future__ import annotations

@@ -98,6 +98,16 @@ class TrinoType:
     def __deepcopy__(self, memo: dict[int, Any]) -> TrinoType:  # immutable
         return self
 
+    def children(self) -> list[TrinoType]:
+        """The element types of a container (array: element; map: key, value; row: the fields)."""
+        if self.base == "array":
+            return [self.args[0]]
+        if self.base == "map":
+            return [self.args[0], self.args[1]]
+        if self.base == "row":
+            return [ft for _, ft in self.args]
+        return []
+
     def with_zone(self, zone: str | None) -> TrinoType:
         return replace(self, zone=zone)
 

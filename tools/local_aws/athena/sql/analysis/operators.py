@@ -122,7 +122,7 @@ def can_cast(source: TrinoType, target: TrinoType) -> bool:
     if s == "json":
         return t in _JSON_TARGETS or t in ("array", "map", "row", "json")
     if t == "json":
-        return s in ("array", "map", "row") and all(can_cast(c, T.JSON) for c in _children(source))
+        return s in ("array", "map", "row") and all(can_cast(c, T.JSON) for c in source.children())
     if s == t == "array":
         return can_cast(source.element, target.element)
     if s == t == "map":
@@ -136,14 +136,6 @@ def can_cast(source: TrinoType, target: TrinoType) -> bool:
     if s == "uuid":
         return t in ("varbinary",)
     return False
-
-
-def _children(t: TrinoType) -> list[TrinoType]:
-    if t.base == "array":
-        return [t.element]
-    if t.base == "map":
-        return [t.key, t.value]
-    return [ft for _, ft in t.fields]
 
 
 def check_cast(source: TrinoType, target: TrinoType, position: Position) -> None:

@@ -96,34 +96,12 @@ define("count", "count() -> bigint", "count(T) -> bigint", duck="count", kind=AG
 define("count_if", "count_if(boolean) -> bigint", duck=_count_if, kind=AGGREGATE)
 define("sum", signature("sum(T) -> T", _sum_type, T="numeric"), duck="sum", kind=AGGREGATE, post=_sum_post)
 define("avg", signature("avg(T) -> T", _avg_type, T="numeric"), duck=_avg, kind=AGGREGATE, post=_avg_post)
-define(
-    "min",
-    signature("min(T) -> T", **ORDERABLE),
-    signature("min(T, bigint) -> array(T)", **ORDERABLE),
-    duck="min",
-    kind=AGGREGATE,
-)
-define(
-    "max",
-    signature("max(T) -> T", **ORDERABLE),
-    signature("max(T, bigint) -> array(T)", **ORDERABLE),
-    duck="max",
-    kind=AGGREGATE,
-)
-define(
-    "max_by",
-    signature("max_by(T, U) -> T", U="orderable"),
-    signature("max_by(T, U, bigint) -> array(T)", U="orderable"),
-    duck="arg_max",
-    kind=AGGREGATE,
-)
-define(
-    "min_by",
-    signature("min_by(T, U) -> T", U="orderable"),
-    signature("min_by(T, U, bigint) -> array(T)", U="orderable"),
-    duck="arg_min",
-    kind=AGGREGATE,
-)
+for _name in ("min", "max"):
+    one, many = signature(f"{_name}(T) -> T", **ORDERABLE), signature(f"{_name}(T, bigint) -> array(T)", **ORDERABLE)
+    define(_name, one, many, duck=_name, kind=AGGREGATE)
+    one = signature(f"{_name}_by(T, U) -> T", U="orderable")
+    many = signature(f"{_name}_by(T, U, bigint) -> array(T)", U="orderable")
+    define(f"{_name}_by", one, many, duck=f"arg_{_name}", kind=AGGREGATE)
 define(("arbitrary", "any_value"), "arbitrary(T) -> T", duck="any_value", kind=AGGREGATE)
 define("array_agg", "array_agg(T) -> array(T)", duck="array_agg", kind=AGGREGATE)
 define(("bool_and", "every"), "bool_and(boolean) -> boolean", duck="bool_and", kind=AGGREGATE)

@@ -191,21 +191,3 @@ def _return_of(pattern: Pattern, binding: Any, targets: list[TrinoType]) -> Trin
 def same_as(index: int) -> Callable[[list[TrinoType], dict[str, TrinoType]], TrinoType]:
     """A return rule: the (coerced) type of argument ``index``."""
     return lambda targets, _vars: targets[index]
-
-
-__all__ = [
-    "AGGREGATE",
-    "REGISTRY",
-    "SCALAR",
-    "WINDOW",
-    "Call",
-    "Function",
-    "NotRegistered",
-    "ResolveError",
-    "Resolved",
-    "define",
-    "lookup",
-    "resolve",
-    "same_as",
-    "signature",
-]

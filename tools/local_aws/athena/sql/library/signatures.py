@@ -56,21 +56,11 @@ def _satisfies(t: TrinoType, constraint: str) -> bool:
         return t.is_integral
     if constraint == "orderable":
         return t.base not in ("map", "json", "function", "varbinary") and not (
-            t.base in ("array", "row") and any(not _satisfies(x, "orderable") for x in _children(t))
+            t.base in ("array", "row") and any(not _satisfies(x, "orderable") for x in t.children())
         )
     if constraint == "comparable":
         return t.base not in ("json", "function")
     raise ValueError(constraint)
-
-
-def _children(t: TrinoType) -> list[TrinoType]:
-    if t.base == "array":
-        return [t.element]
-    if t.base == "map":
-        return [t.key, t.value]
-    if t.base == "row":
-        return [ft for _, ft in t.fields]
-    return []
 
 
 @dataclass(frozen=True)
@@ -98,15 +88,7 @@ def parse_pattern(text: str) -> Pattern:
     name, inner = match.group(1), match.group(2)
     if inner is None:
         return Pattern(name)
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(inner):
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            parts.append(inner[start:i])
-            start = i + 1
-    parts.append(inner[start:])
-    return Pattern(name, tuple(parse_pattern(p) for p in parts))
+    return Pattern(name, tuple(parse_pattern(p) for p in _split(inner)))
 
 
 ReturnRule = Callable[[list[TrinoType], dict[str, TrinoType]], TrinoType]
@@ -151,6 +133,7 @@ def signature(text: str, returns: str | ReturnRule | None = None, **constraints:
 
 
 def _split(text: str) -> list[str]:
+    """Split at the commas that are not inside parentheses."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         depth += ch == "("
@@ -190,7 +173,7 @@ class Binding:
                 return True
             if t.base != pattern.name:
                 return False
-            children = _children(t)
+            children = t.children()
             if pattern.name == "row":
                 return len(children) == len(pattern.args) and all(map(self.match, pattern.args, children))
             return all(self.match(p, c) for p, c in zip(pattern.args, children, strict=True))
@@ -245,4 +228,4 @@ class Binding:
 def _given_children(pattern: Pattern, given: TrinoType | None) -> list[TrinoType | None]:
     if given is None or given.base != pattern.name:
         return [None] * len(pattern.args)
-    return list(_children(given)) or [None] * len(pattern.args)
+    return list(given.children()) or [None] * len(pattern.args)

@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from local_aws.athena.errors import not_supported
 from local_aws.athena.sql.translate.queries import QueryTranslator, TableBinding
 
 WRITE = "duckdb"
+# sqlglot loads a dialect on first use, which takes about a second without compiled bytecode: load it
+# when the endpoint starts, not in its first query.
+Dialect.get_or_raise(WRITE)
 
 
 @dataclass

@@ -47,19 +47,9 @@ def _needs_rule(source: TrinoType, target: TrinoType) -> bool:
     if s == t == "row" and [n for n, _ in source.fields] != [n for n, _ in target.fields]:
         return True  # DuckDB casts structs by field name; Trino's row casts go by position
     if s == t and s in ("array", "map", "row"):
-        children = zip(_children(source), _children(target), strict=True)
+        children = zip(source.children(), target.children(), strict=True)
         return any(_needs_rule(a, b) for a, b in children)
     return False
-
-
-def _children(t: TrinoType) -> list[TrinoType]:
-    if t.base == "array":
-        return [t.element]
-    if t.base == "map":
-        return [t.key, t.value]
-    if t.base == "row":
-        return [ft for _, ft in t.fields]
-    return []
 
 
 def convert(node: exp.Expression, source: TrinoType, target: TrinoType, safe: bool = False) -> exp.Expression:
@@ -120,7 +110,7 @@ def _convert(node: exp.Expression, source: TrinoType, target: TrinoType, safe: b
     if s == "row":
         parts = [
             _convert(fn("struct_extract_at", node.copy(), lit(i + 1)), a, b, safe)
-            for i, (a, b) in enumerate(zip(_children(source), _children(target), strict=True))
+            for i, (a, b) in enumerate(zip(source.children(), target.children(), strict=True))
         ]
         return cast(fn("row", *parts), target)
     return cast(node, target)
