@@ -40,6 +40,8 @@ def athena(aws_client: Callable[..., Any]) -> Any:
         ),
         ("SELECT count(*) FROM ticks TABLESAMPLE BERNOULLI (50)", "TABLESAMPLE"),
         ("SELECT regexp_replace(symbol, symbol, x -> x[1]) FROM ticks", "a constant pattern"),
+        ("EXPLAIN SELECT count(*) FROM ticks", "EXPLAIN SELECT statements"),
+        ("SHOW CREATE TABLE ticks", "SHOW CREATE statements"),
     ],
 )
 def test_fails_loudly(athena: Any, lake: Lake, sql: str, feature: str) -> None:

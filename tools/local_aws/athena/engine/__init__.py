@@ -19,6 +19,11 @@ from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.errors import not_supported, syntax_error
 from local_aws.athena.sql.parse import parse_statement, strip_comments, substitute_parameters
 
+# Statements Athena runs that sqlglot leaves as commands (EXPLAIN, PREPARE, UNLOAD, SHOW CREATE TABLE ...)
+_ATHENA_COMMANDS = {
+    "EXPLAIN", "PREPARE", "EXECUTE", "DEALLOCATE", "UNLOAD", "OPTIMIZE", "VACUUM", "SHOW", "DESCRIBE",
+    "ALTER", "MSCK", "CREATE", "DROP", "USE",
+}  # fmt: skip
 # Statements Athena has (UPDATE/DELETE/MERGE on Iceberg tables, USE, SET SESSION ...) that this endpoint
 # does not run; any other parse result is an expression, not a statement.
 _OTHER_STATEMENTS = (
@@ -75,8 +80,12 @@ class Engine:
         if isinstance(tree, exp.Query):
             return self.queries.rows(tree, sql_text, ctx)
         if isinstance(tree, exp.Command):
-            word = tree.name.split()[0] if tree.name else ""
-            raise syntax_error(f"mismatched input '{word}'. Expecting: statement", (1, 1))
+            rest = tree.args.get("expression")
+            rest_text = rest.name if isinstance(rest, exp.Expression) else str(rest or "")
+            words = [tree.name, *rest_text.split()[:1]] if tree.name else [""]
+            if words[0].upper() in _ATHENA_COMMANDS:
+                raise not_supported(" ".join(w.upper() for w in words) + " statements")
+            raise syntax_error(f"mismatched input '{words[0]}'. Expecting: statement", (1, 1))
         if isinstance(tree, _OTHER_STATEMENTS):
             raise not_supported(f"{type(tree).__name__.upper()} statements")
         raise syntax_error(f"mismatched input '{tree.sql(dialect='trino')[:40]}'. Expecting: statement", (1, 1))
