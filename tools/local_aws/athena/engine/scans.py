@@ -26,6 +26,12 @@ def duck_type(glue_type: str) -> str:
     return parse_hive(glue_type).duckdb()
 
 
+def _millis(value: str) -> str:
+    """A timestamp rounded half up to milliseconds: Athena reads a Glue ``timestamp`` as timestamp(3), and
+    Trino's Parquet reader rounds finer values to that precision (TransformingValueDecoders)."""
+    return f"make_timestamp((epoch_us({value}) + 500) // 1000 * 1000)"
+
+
 def _pseudo_values(jobs: list[tuple[ObjectRef, list[tuple[str, str]]]], paths: list[str]) -> str:
     rows = []
     for (obj, _), path in zip(jobs, paths, strict=True):
@@ -83,14 +89,20 @@ class TableScans:
             select_cols += [f"CAST(NULL AS {types[h]}) AS {quote_ident(h)}" for h in hidden]
             return f"SELECT {', '.join(select_cols)} WHERE false", 0
         present: dict[str, int] = {}
+        fine: set[str] = set()  # timestamp columns some file holds in micro- or nanoseconds
         for path in paths:
-            for name in self.catalog.file_columns(path):
+            for name, arrow_type in self.catalog.file_columns(path).items():
                 present[name] = present.get(name, 0) + 1
+                if arrow_type.startswith(("timestamp[us", "timestamp[ns")):
+                    fine.add(name)
         union = any(present.get(c.name.lower(), 0) not in (0, len(paths)) for c in info.columns)
         for col in info.columns:
             dtype = duck_type(col.type)
             source = "NULL" if present.get(col.name.lower(), 0) == 0 else quote_ident(col.name)
-            select_cols.append(f"CAST({source} AS {dtype}) AS {quote_ident(col.name)}")
+            value = f"CAST({source} AS {dtype})"
+            if dtype == "TIMESTAMP" and col.name.lower() in fine:
+                value = _millis(value)
+            select_cols.append(f"{value} AS {quote_ident(col.name)}")
         for col in info.partition_keys:
             dtype = duck_type(col.type)
             name = quote_ident(col.name)
