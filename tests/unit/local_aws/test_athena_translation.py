@@ -86,3 +86,10 @@ def test_time_zones() -> None:
         "2026-11-25",
         "3-5",
     ]
+
+
+def test_json_functions_take_json_and_varchar() -> None:
+    assert run(
+        "SELECT json_extract(JSON '{\"a\": [1, 2]}', '$.a[0]'), json_extract_scalar('{\"a\": 1}', '$.a'), "
+        "json_array_length(JSON '[1, 2]'), json_size(JSON '{\"x\": {\"a\": 1}}', '$.x')"
+    ) == ["1", "1", "2", "1"]

@@ -18,15 +18,26 @@ def _array_contains(args: list[exp.Expression], call: Call) -> exp.Expression:
     return fn("trino_json_array_contains", args[0], cast(value, "VARCHAR"))
 
 
-for _src in ("json", "varchar"):
-    define("json_extract", f"json_extract({_src}, varchar) -> json", duck="json_extract")
-    define("json_extract_scalar", f"json_extract_scalar({_src}, varchar) -> varchar", duck="trino_json_extract_scalar")
-    define("json_array_length", f"json_array_length({_src}) -> bigint",
-           duck=lambda a, c: cast(fn("json_array_length", a[0]), T.BIGINT))  # fmt: skip
-    define("json_size", f"json_size({_src}, varchar) -> bigint", duck="trino_json_size")
-    define("is_json_scalar", f"is_json_scalar({_src}) -> boolean", duck="trino_is_json_scalar")
-    define("json_array_get", f"json_array_get({_src}, bigint) -> json",
-           duck=lambda a, c: fn("json_extract", a[0], exp.DPipe(this=exp.DPipe(this=lit("$["), expression=cast(a[1], "VARCHAR")), expression=lit("]"))))  # fmt: skip
+def _both(name: str, rest: str, returns: str) -> list[str]:
+    """A JSON function's signatures over json and over varchar (Trino declares both)."""
+    return [f"{name}({src}{rest}) -> {returns}" for src in ("json", "varchar")]
+
+
+def _array_get(args: list[exp.Expression], call: Call) -> exp.Expression:
+    path = exp.DPipe(this=exp.DPipe(this=lit("$["), expression=cast(args[1], "VARCHAR")), expression=lit("]"))
+    return fn("json_extract", args[0], path)
+
+
+define("json_extract", *_both("json_extract", ", varchar", "json"), duck="json_extract")
+define("json_extract_scalar", *_both("json_extract_scalar", ", varchar", "varchar"), duck="trino_json_extract_scalar")
+define(
+    "json_array_length",
+    *_both("json_array_length", "", "bigint"),
+    duck=lambda a, c: cast(fn("json_array_length", a[0]), T.BIGINT),
+)
+define("json_size", *_both("json_size", ", varchar", "bigint"), duck="trino_json_size")
+define("is_json_scalar", *_both("is_json_scalar", "", "boolean"), duck="trino_is_json_scalar")
+define("json_array_get", *_both("json_array_get", ", bigint", "json"), duck=_array_get)
 define(
     "json_array_contains",
     "json_array_contains(json, T) -> boolean",

@@ -88,6 +88,8 @@ def define(
     names = (name,) if isinstance(name, str) else name
     sigs = [s if isinstance(s, Signature) else signature(s) for s in signatures]
     for n in names:
+        if n in REGISTRY:
+            raise ValueError(f"function {n} is defined twice: give all its signatures in one define()")
         REGISTRY[n] = Function(n, sigs, duck if duck is not None else names[0], kind, post, deterministic, zone)
 
 
