@@ -91,13 +91,6 @@ def lit(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def fail(name: str, message: str, safe: bool = False) -> exp.Expression:
-    """``error('NAME: message')`` (NULL when ``safe``)."""
-    if safe:
-        return exp.Null()
-    return fn("error", lit(f"{name}: {message}"))
-
-
 def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Expression:
     node = exp.Case(ifs=[exp.If(this=c, true=v) for c, v in whens])
     if default is not None:
@@ -107,14 +100,6 @@ def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression 
 
 def lam(params: list[str], body: exp.Expression) -> exp.Expression:
     return exp.Lambda(this=body, expressions=[exp.to_identifier(p) for p in params])
-
-
-def ident(name: str) -> exp.Expression:
-    return exp.column(exp.to_identifier(name))
-
-
-def paren(node: exp.Expression) -> exp.Expression:
-    return exp.Paren(this=node)
 
 
 def apply_lambda(node: exp.Expression, *values: exp.Expression) -> exp.Expression:

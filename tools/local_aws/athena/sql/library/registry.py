@@ -33,7 +33,6 @@ class Call:
     returns: TrinoType
     node: exp.Expression  # the call node (Anonymous), for DISTINCT / ORDER BY details
     bindings: dict[str, TrinoType] = field(default_factory=dict)
-    safe: bool = False  # inside try() / try_cast: errors become NULL
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Call:  # analysis results are shared, not copied
         return self

@@ -256,7 +256,6 @@ class ExpressionTranslator:
         try:
             args_nodes, distinct, order = call_arguments(node)
             args = [self._argument(a) for a in args_nodes]
-            call.safe = self.safe > 0
             duck = call.function.duck
             out = fn(duck, *args) if isinstance(duck, str) else duck(args, call)
             if distinct or order is not None:
