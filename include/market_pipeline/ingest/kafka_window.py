@@ -89,6 +89,10 @@ _UNAVAILABLE = frozenset(
 )
 
 
+def _text(error: object) -> str:
+    return error.str() if isinstance(error, KafkaError) else str(error)
+
+
 def broker_unavailable(error: object) -> bool:
     """Whether a KafkaError says the broker is unreachable or busy rather than that the request is wrong."""
     if not isinstance(error, KafkaError):
@@ -194,7 +198,8 @@ def _kafka_call(what: str, call: Callable[[], Any]) -> Any:
         err = exc.args[0] if exc.args else None
         if broker_unavailable(err):
             raise BrokerUnavailableError(
-                f"Kafka did not answer {what}: {exc}; the broker is down or restarting (the run is retried)"
+                f"Kafka did not answer {what}: the broker is unavailable or restarting ({_text(err)}); "
+                "the run is retried"
             ) from exc
         raise WindowError(f"Kafka error during {what}: {exc}") from exc
 
@@ -223,8 +228,8 @@ def _offsets_for(
         if tp.error is not None:
             if broker_unavailable(tp.error):
                 raise BrokerUnavailableError(
-                    f"Kafka could not look up offsets of {topic}[{tp.partition}]: {tp.error}; the broker is down "
-                    "or restarting (the run is retried)"
+                    f"Kafka could not look up offsets of {topic}[{tp.partition}]: the broker is unavailable or "
+                    f"restarting ({_text(tp.error)}); the run is retried"
                 )
             raise WindowError(f"offsets_for_times failed for {topic}[{tp.partition}]: {tp.error}")
         offsets[tp.partition] = tp.offset
