@@ -205,3 +205,20 @@ def previous_manifest(s3: Any, bucket: str, table: str, before: datetime, max_da
             return read_manifest(s3, bucket, earlier[-1][1])
         day -= timedelta(days=1)
     return None
+
+
+def next_manifest(s3: Any, bucket: str, table: str, after: datetime, max_days: int = 31) -> Manifest | None:
+    """The manifest of the oldest window starting at or after `after`, looking ahead at most `max_days`."""
+    prefix = layout.manifest_prefix(table)
+    day = after.date()
+    for _ in range(max_days):
+        dated = (
+            (layout.instant_of(key, prefix), key)
+            for key in s3io.list_keys(s3, bucket, layout.manifest_day_prefix(table, day.isoformat()))
+        )
+        for _end, key in sorted((end, key) for end, key in dated if end is not None and end > after):
+            manifest = read_manifest(s3, bucket, key)
+            if manifest is not None and manifest.window_start >= after:
+                return manifest
+        day += timedelta(days=1)
+    return None

@@ -98,16 +98,3 @@ def fail_attempt(s3: Any, attempt: Attempt, error: BaseException) -> None:
 def finish_attempt(s3: Any, attempt: Attempt) -> None:
     """The window is complete (its manifest is written): forget the attempt."""
     s3.delete_object(Bucket=attempt.bucket, Key=attempt.key)
-
-
-def open_attempts(s3: Any, bucket: str, table: str) -> list[tuple[str, dict[str, Any]]]:
-    """Markers of attempts that have not completed: (key, marker), oldest window first."""
-    found = []
-    for key in sorted(s3io.list_keys(s3, bucket, layout.attempt_prefix(table))):
-        try:
-            document = s3io.get_json(s3, bucket, key)
-        except ValueError:
-            document = {"state": "unreadable"}
-        if document is not None:
-            found.append((key, document))
-    return found
