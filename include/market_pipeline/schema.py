@@ -158,7 +158,7 @@ CONTRACT_RULES: tuple[ContractRule, ...] = (
     ),
     ContractRule(
         "`schema_version`",
-        "in " + ", ".join(map(str, sorted(SUPPORTED_SCHEMA_VERSIONS))),
+        "a supported version: " + ", ".join(map(str, sorted(SUPPORTED_SCHEMA_VERSIONS))),
         "`unsupported:schema_version`",
     ),
     ContractRule(
