@@ -132,7 +132,7 @@ def _unlisted_message(keys: list[str], shown: int = 10) -> str:
         return "every object in the interval's offsets is listed by a manifest"
     more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
     return (
-        f"{len(keys)} object(s) in raw/ or dlq/ that no manifest lists (a window that died half-written, or "
+        f"{len(keys)} data or dead-letter object(s) that no manifest lists (a window that died half-written, or "
         f"stale objects; Athena counts their rows): {', '.join(keys[:shown])}{more}"
     )
 
