@@ -25,7 +25,7 @@ def rows_for(ticks: list[dict], first_offset: int = 0):
             values=[encode(t) for t in ticks],
             keys=None,
             offsets=np.arange(first_offset, first_offset + n, dtype=np.int64),
-            timestamps_ms=np.full(n, 1_764_081_000_000, dtype=np.int64),
+            timestamps_ms=np.full(n, 1_795_651_200_000, dtype=np.int64),  # appended 2026-11-26: after every tick
         )
     ).rows
 
