@@ -53,6 +53,17 @@ def test_split_by_hour_across_midnight():
     assert [(dt, hour, p.num_rows) for dt, hour, p in parts] == [("2026-11-25", 23, 2), ("2026-11-26", 0, 2)]
 
 
+def test_split_by_hour_uses_the_millisecond_athena_reads():
+    # Athena reads a Glue timestamp as timestamp(3); Trino's Parquet reader rounds microseconds to
+    # milliseconds half up. So 09:59:59.999499 reads as 09:59:59.999 (hour 9) and 09:59:59.999500 as
+    # 10:00:00.000 (hour 10): the partition must agree with the value Athena shows.
+    ticks = make_ticks(2, datetime(2026, 11, 25, 9, 59, 59, tzinfo=UTC))
+    ticks[0]["event_time"] = "2026-11-25T09:59:59.999499Z"
+    ticks[1]["event_time"] = "2026-11-25T09:59:59.999500Z"
+    parts = split_by_hour(rows_for(ticks))
+    assert [(hour, p["kafka_offset"].to_pylist()) for _, hour, p in parts] == [(9, [0]), (10, [1])]
+
+
 def test_parquet_bytes_are_deterministic_and_carry_the_fixed_schema():
     ticks = make_ticks(2000, datetime(2026, 11, 25, 14, tzinfo=UTC))
     first = parquet_bytes(rows_for(ticks))
