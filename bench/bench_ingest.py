@@ -194,11 +194,13 @@ def child_single(args: argparse.Namespace) -> dict:
 def child_plan(args: argparse.Namespace) -> dict:
     from market_pipeline.ingest.plan import plan_window
 
-    consumer = _window_consumer(args.group)
+    consumer, s3 = _window_consumer(args.group), s3_client()
 
     def step() -> dict:
         plan = plan_window(
             consumer,
+            s3,
+            bucket=args.bucket,
             table="ticks",
             topic=args.topic,
             window_start=datetime.fromtimestamp(args.start_ms / 1000, UTC),

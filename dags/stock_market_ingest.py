@@ -31,11 +31,17 @@ run or a backfill overwrites the same objects with the same bytes, whichever wor
 A failure before the seal leaves no manifest; the retry completes the window.
 
 **When it fails on purpose.** The window is still open (its end + `grace_seconds` is in the future and not
-every partition has a later message); Kafka does not answer (bounded timeouts); the window is older than
-the topic's retention (messages were deleted; never an empty success); a part is missing or does not
+every partition has a later message); Kafka does not answer (bounded timeouts; retried); messages of the
+window were deleted by retention (decided by `plan_window` from the topic's retention read from the
+broker and from earlier manifests; never an empty success, not retried); a part is missing or does not
 match the plan (the seal says which partition to rerun); the share of bad messages is above
 `max_bad_share` (everything is written first, then the seal fails without retrying, so someone looks at
-the dead letters).
+the dead letters). Messages breaking the tick contract (README) go to the dead letters with a reason.
+
+**A crashed attempt.** Each `ingest_partition` task marks its partitions under `_attempts/` before
+reading. If it dies without reporting an error (a native crash, a kill), the marks stay; the retry of
+that task decodes those partitions with the Python decoder alone (slower, same bytes). Other
+partitions' tasks are unaffected.
 
 **Params**
 - `grace_seconds`: how long after the interval end to wait for stragglers when a partition has no later message.

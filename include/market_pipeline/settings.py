@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -24,6 +25,16 @@ def _env_int(name: str, default: int) -> int:
 
 def _env_float(name: str, default: float) -> float:
     return _env_parsed(name, default, float, "a number")
+
+
+def _instant(text: str) -> datetime:
+    """An ISO-8601 instant with a zone (Z or an offset), or a date meaning its midnight UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        if "T" in text or " " in text:
+            raise ValueError(f"{text!r} has no time zone")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _env_parsed(name: str, default: Any, parse: Callable[[str], Any], kind: str) -> Any:
@@ -70,6 +81,16 @@ class PipelineSettings:
     # suite shortens the delay so retries still run, fast.
     task_retries: int = field(default_factory=lambda: _env_int("PIPELINE_TASK_RETRIES", 2))
     retry_delay_seconds: float = field(default_factory=lambda: _env_float("PIPELINE_RETRY_DELAY_SECONDS", 30.0))
+    # The tick contract's event-time bounds (market_pipeline.schema: EVENT_TIME_FLOOR, MAX_EVENT_TIME_SKEW;
+    # a unit test keeps these defaults equal to those). Replaying prices older than the floor: lower it.
+    event_time_floor: datetime = field(
+        default_factory=lambda: _env_parsed(
+            "PIPELINE_EVENT_TIME_FLOOR", datetime(1990, 1, 1, tzinfo=UTC), _instant, "an ISO-8601 instant with a zone"
+        )
+    )
+    max_event_time_skew_seconds: float = field(
+        default_factory=lambda: _env_float("PIPELINE_MAX_EVENT_TIME_SKEW_SECONDS", 300.0)
+    )
 
     def __post_init__(self) -> None:
         if self.interval_minutes not in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60):
@@ -81,6 +102,8 @@ class PipelineSettings:
             raise ValueError(f"PIPELINE_MAX_INGEST_TASKS must be between 1 and 1024; got {self.max_ingest_tasks}")
         if self.task_retries < 0 or self.retry_delay_seconds < 0:
             raise ValueError("PIPELINE_TASK_RETRIES and PIPELINE_RETRY_DELAY_SECONDS must not be negative")
+        if self.max_event_time_skew_seconds < 0:
+            raise ValueError("PIPELINE_MAX_EVENT_TIME_SKEW_SECONDS must not be negative")
 
     @property
     def interval_cron(self) -> str:

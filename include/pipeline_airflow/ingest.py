@@ -16,16 +16,18 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from market_pipeline.ingest.kafka_window import WindowExpiredError
 from market_pipeline.ingest.options import IngestOptions
+from market_pipeline.schema import TickContract
 from market_pipeline.settings import PipelineSettings
 
 
-def options_from(params: dict[str, Any]) -> IngestOptions:
-    """The DAG's Params as library options (only the ones the DAG exposes; the rest keep their defaults)."""
+def options_from(settings: PipelineSettings, params: dict[str, Any]) -> IngestOptions:
+    """The DAG's Params and the tick contract's settings as library options (the rest keep their defaults)."""
     return IngestOptions(
         grace_seconds=params["grace_seconds"],
         max_bad_share=params["max_bad_share"],
         chunk_size=params["chunk_size"],
         max_ingest_tasks=params["max_ingest_tasks"],
+        contract=TickContract.from_settings(settings),
     )
 
 
@@ -54,6 +56,7 @@ def plan(
 ) -> list[dict[str, Any]]:
     """plan_window: one work item per ingest task (together they are the plan; the seal rebuilds it)."""
     from market_pipeline.ingest.plan import plan_window
+    from pipeline_airflow.kafka import admin_client
 
     if start is None or end is None or start >= end:
         raise AirflowFailException(
@@ -63,11 +66,14 @@ def plan(
         try:
             window_plan = plan_window(
                 consumer,
+                s3_client(settings),
+                bucket=settings.bucket,
                 table=settings.table,
                 topic=settings.topic,
                 window_start=start,
                 window_end=end,
-                options=options_from(params),
+                options=options_from(settings, params),
+                admin=admin_client(settings.kafka_conn_id),  # the topic's retention, read from the broker
             )
         except WindowExpiredError as exc:
             raise AirflowFailException(str(exc)) from exc  # a retry would do the same again
@@ -83,7 +89,7 @@ def ingest(settings: PipelineSettings, params: dict[str, Any], work: dict[str, A
     with window_consumer(settings) as consumer:
         try:
             results = ingest_partitions(
-                consumer, s3_client(settings), bucket=settings.bucket, work=item, options=options_from(params)
+                consumer, s3_client(settings), bucket=settings.bucket, work=item, options=options_from(settings, params)
             )
         except WindowExpiredError as exc:
             raise AirflowFailException(str(exc)) from exc
@@ -105,9 +111,10 @@ def seal(
 ) -> dict[str, Any]:
     """seal_window: the window's summary (also the asset event's extra)."""
     from market_pipeline.ingest.plan import WindowPlan
-    from market_pipeline.ingest.seal import BadShareExceededError, SealError, seal_window
+    from market_pipeline.ingest.seal import BadShareExceededError, SealError, seal_window, window_decode_mode
 
-    stale = sum(p.get("stale_objects_deleted", 0) for task in parts or [] for p in task)
+    written = [p for task in parts or [] for p in task]
+    stale = sum(p.get("stale_objects_deleted", 0) for p in written)
     with window_consumer(settings) as consumer:
         try:
             result = seal_window(
@@ -115,8 +122,9 @@ def seal(
                 s3_client(settings),
                 bucket=settings.bucket,
                 plan=WindowPlan.from_work(list(work)),
-                options=options_from(params),
+                options=options_from(settings, params),
                 stale_objects_deleted=stale,
+                decode_mode=window_decode_mode([p.get("decode_mode", "fast") for p in written]),
             )
         except (BadShareExceededError, SealError) as exc:
             raise AirflowFailException(str(exc)) from exc  # the seal again would fail the same way

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from market_pipeline.ingest.decode import DecodeMode
+from market_pipeline.schema import TickContract
 
 # Airflow's default [core] max_map_length is 1024: more mapped tasks than that fail the DAG run.
 MAX_INGEST_TASKS_LIMIT = 1024
@@ -22,8 +25,14 @@ class IngestOptions:
     max_wait_seconds: float = 300.0
     consume_batch: int = 10_000
     kafka_timeout: float = 30.0
-    # Topic time retention; None = strict: any window starting at the first retained offset fails.
+    # The topic's time retention; None: read retention.ms and retention.bytes from the broker (with an
+    # admin client), or, without one, decide from earlier manifests alone (see RetentionEvidence).
     retention_ms: int | None = None
+    # The tick contract's settings (event-time floor and skew); the DAG passes the PIPELINE_* settings.
+    contract: TickContract = field(default_factory=TickContract)
+    # None: fast, or safe for a partition whose previous attempt died (see ingest.attempts); a mode
+    # here forces it for every partition.
+    decode_mode: DecodeMode | None = None
     progress_interval: float = 10.0
     # Chunks decoded/written by worker threads while the next ones are read. Arrow (JSON parse,
     # Parquet, zstd) and socket I/O release the GIL, so two writers use a second core; the number of

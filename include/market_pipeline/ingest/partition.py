@@ -8,6 +8,12 @@ Order of effects, per task, and why:
    (only if the chunk size changed between attempts);
 3. per partition, write its part manifest LAST: its presence means the partition is complete.
 
+Before reading, each partition with messages marks its attempt (``_attempts/<table>/<window end>/p<N>``,
+:mod:`market_pipeline.ingest.attempts`) and drops the mark once its part manifest is written. A retry
+of the task after its process died without a word (a native crash, a kill) finds the mark still
+"running" and decodes that partition with the Python decoder alone: slower, the same bytes, so one bug
+in a native library cannot block a window forever.
+
 Nothing is committed to Kafka here and no bad-share limit is applied: the seal does both, once every
 partition is in. A failure anywhere leaves that partition without a (new) part manifest; the retry
 rewrites the same keys with the same bytes, so nothing is duplicated. Partitions never touch each
@@ -33,12 +39,13 @@ import pyarrow.compute as pc
 
 from market_pipeline import layout, s3io
 from market_pipeline import manifest as mf
-from market_pipeline.ingest.decode import decode_batch
+from market_pipeline.ingest.attempts import Attempt, begin_attempt, fail_attempt, finish_attempt
+from market_pipeline.ingest.decode import DecodeMode, decode_batch
 from market_pipeline.ingest.kafka_window import Chunk, PartitionRange, Window, WindowConsumer, read_window
 from market_pipeline.ingest.options import IngestOptions
 from market_pipeline.ingest.parquet import write_dead_letters, write_rows
 from market_pipeline.ingest.plan import PartitionWork
-from market_pipeline.schema import SCHEMA_VERSION
+from market_pipeline.schema import SCHEMA_VERSION, TickContract
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,7 @@ class PartitionResult:
 
     part: mf.PartManifest
     stale_objects_deleted: int = 0
+    decode_mode: DecodeMode = DecodeMode.FAST  # not in the part manifest: both modes write the same bytes
 
     def to_dict(self) -> dict[str, Any]:
         summary = self.part.partition
@@ -63,6 +71,7 @@ class PartitionResult:
             "bytes_written": sum(o.bytes for o in self.part.objects),
             "part_manifest_key": self.part.key,
             "stale_objects_deleted": self.stale_objects_deleted,
+            "decode_mode": str(self.decode_mode),
         }
 
 
@@ -96,37 +105,78 @@ def ingest_partitions(
         total,
         ", ".join(f"p{r.partition}:{r.start_offset}..{r.end_offset}" for r in work.ranges),
     )
-    with _cyclic_gc_paused():
-        outcomes = _write_chunks(consumer, s3, bucket, work, total, opts, label)
-
-    results = []
-    for rng in sorted(work.ranges, key=lambda r: r.partition):
-        mine = [o for o in outcomes if o.partition == rng.partition]
-        objects = tuple(sorted((o for out in mine for o in out.objects), key=lambda o: (o.kind, o.key)))
-        summary = mf.PartitionSummary(
-            partition=rng.partition,
-            start_offset=rng.start_offset,
-            end_offset=rng.end_offset,
-            messages=sum(o.messages for o in mine),
-            rows=sum(o.rows for o in mine),
-            dlq=sum(o.dlq for o in mine),
-        )
-        if summary.messages != rng.count:  # offsets with no message (e.g. compaction): say so
-            log.warning("partition %d: %d messages in %d offsets", rng.partition, summary.messages, rng.count)
-        part = mf.PartManifest(
-            table=work.table,
-            topic=work.topic,
-            window_start=work.window.start,
-            window_end=work.window.end,
-            schema_version=SCHEMA_VERSION,
-            partition=summary,
-            objects=objects,
-        )
-        stale = delete_stale_objects(s3, bucket, work.table, work.topic, work.window, rng, objects)
-        mf.write_part_manifest(s3, bucket, part)
-        results.append(PartitionResult(part, stale))
+    attempts = _begin_attempts(s3, bucket, work, opts, label)
+    modes = {p: a.mode for p, a in attempts.items()}
+    finished: set[int] = set()
+    try:
+        with _cyclic_gc_paused():
+            outcomes = _write_chunks(consumer, s3, bucket, work, total, opts, label, modes)
+        results = []
+        for rng in sorted(work.ranges, key=lambda r: r.partition):
+            mode = modes.get(rng.partition, opts.decode_mode or DecodeMode.FAST)
+            results.append(_finish_partition(s3, bucket, work, rng, outcomes, mode))
+            if rng.partition in attempts:
+                finish_attempt(s3, attempts[rng.partition])
+            finished.add(rng.partition)
+    except BaseException as exc:
+        for partition, attempt in attempts.items():
+            if partition not in finished:
+                fail_attempt(s3, attempt, exc)
+        raise
     log.info("window %s: %d partitions written in %.1fs", label, len(results), time.monotonic() - began)
     return results
+
+
+def _begin_attempts(s3: Any, bucket: str, work: PartitionWork, opts: IngestOptions, label: str) -> dict[int, Attempt]:
+    """Mark an attempt on every partition with messages; its mode is safe if the previous one died."""
+    attempts = {}
+    for rng in work.ranges:
+        if rng.count == 0:
+            continue  # nothing to decode, nothing that can crash
+        attempt = begin_attempt(
+            s3,
+            bucket,
+            work.table,
+            work.window.end,
+            scope=layout.partition_scope(rng.partition),
+            forced_mode=opts.decode_mode,
+        )
+        if attempt.mode is not DecodeMode.FAST:
+            log.warning(
+                "window %s: partition %d decodes in %s mode (%s)", label, rng.partition, attempt.mode, attempt.reason
+            )
+        attempts[rng.partition] = attempt
+    return attempts
+
+
+def _finish_partition(
+    s3: Any, bucket: str, work: PartitionWork, rng: PartitionRange, outcomes: list[_ChunkOutcome], mode: DecodeMode
+) -> PartitionResult:
+    """Delete what an earlier chunking left inside the partition's offsets, then write its part manifest."""
+    mine = [o for o in outcomes if o.partition == rng.partition]
+    objects = tuple(sorted((o for out in mine for o in out.objects), key=lambda o: (o.kind, o.key)))
+    summary = mf.PartitionSummary(
+        partition=rng.partition,
+        start_offset=rng.start_offset,
+        end_offset=rng.end_offset,
+        messages=sum(o.messages for o in mine),
+        rows=sum(o.rows for o in mine),
+        dlq=sum(o.dlq for o in mine),
+    )
+    if summary.messages != rng.count:  # offsets with no message (e.g. compaction): say so
+        log.warning("partition %d: %d messages in %d offsets", rng.partition, summary.messages, rng.count)
+    part = mf.PartManifest(
+        table=work.table,
+        topic=work.topic,
+        window_start=work.window.start,
+        window_end=work.window.end,
+        schema_version=SCHEMA_VERSION,
+        partition=summary,
+        objects=objects,
+    )
+    stale = delete_stale_objects(s3, bucket, work.table, work.topic, work.window, rng, objects)
+    mf.write_part_manifest(s3, bucket, part)
+    return PartitionResult(part, stale, mode)
 
 
 @contextlib.contextmanager
@@ -159,6 +209,7 @@ def _write_chunks(
     total: int,
     opts: IngestOptions,
     label: str,
+    modes: dict[int, DecodeMode],
 ) -> list[_ChunkOutcome]:
     """Read every range chunk by chunk; decode+write in worker threads while the next chunk is read."""
     outcomes: list[_ChunkOutcome] = []
@@ -177,7 +228,10 @@ def _write_chunks(
         try:
             for chunk in chunks:
                 read += len(chunk)
-                pending.append(pool.submit(_write_chunk, s3, bucket, work.table, work.topic, chunk))
+                mode = modes.get(chunk.partition, DecodeMode.FAST)
+                pending.append(
+                    pool.submit(_write_chunk, s3, bucket, work.table, work.topic, chunk, opts.contract, mode)
+                )
                 while len(pending) > opts.max_pending_chunks:
                     outcomes.append(pending.popleft().result())
                 now = time.monotonic()
@@ -194,8 +248,10 @@ def _write_chunks(
     return outcomes
 
 
-def _write_chunk(s3: Any, bucket: str, table: str, topic: str, chunk: Chunk) -> _ChunkOutcome:
-    decoded = decode_batch(chunk)
+def _write_chunk(
+    s3: Any, bucket: str, table: str, topic: str, chunk: Chunk, contract: TickContract, mode: DecodeMode
+) -> _ChunkOutcome:
+    decoded = decode_batch(chunk, contract, mode)
     objects = write_rows(s3, bucket, table, topic, chunk.partition, decoded.rows)
     objects += write_dead_letters(s3, bucket, table, topic, chunk.partition, decoded.dlq)
     return _ChunkOutcome(chunk.partition, len(chunk), decoded.rows.num_rows, decoded.dlq.num_rows, objects)

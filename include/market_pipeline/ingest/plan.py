@@ -8,6 +8,11 @@ derived only from the broker: planning the same closed window again gives the sa
 
 How partitions are grouped does not change the output: every object key, part manifest and the window
 manifest depend on the partition and its offsets only, never on which task read them.
+
+Resolving is where retention is judged: a partition whose old messages were deleted is checked against
+the topic's retention (read from the broker) and the manifests of this and earlier windows, so an idle
+partition emptied by retention plans as empty while a window whose messages really were deleted fails
+(:class:`market_pipeline.ingest.kafka_window.RetentionEvidence`).
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from market_pipeline import layout
+from market_pipeline import manifest as mf
 from market_pipeline.ingest.kafka_window import (
     PartitionRange,
+    RetentionEvidence,
     Window,
     WindowConsumer,
+    read_topic_retention,
     resolve_offsets,
     wait_until_closed,
 )
@@ -133,15 +141,22 @@ def group_partitions(ranges: tuple[PartitionRange, ...], max_tasks: int) -> tupl
 
 def plan_window(
     consumer: WindowConsumer,
+    s3: Any,
     *,
+    bucket: str,
     table: str,
     topic: str,
     window_start: datetime,
     window_end: datetime,
     options: IngestOptions | None = None,
+    admin: Any | None = None,
     clock: Callable[[], float] = time.time,
 ) -> WindowPlan:
-    """Wait until the window is closed, resolve its offsets (failing on expired ranges), group them."""
+    """Wait until the window is closed, resolve its offsets (failing on expired ranges), group them.
+
+    `s3` holds the manifests that are evidence about deleted offsets; `admin` (a confluent AdminClient)
+    lets the plan read the topic's retention from the broker.
+    """
     opts = options or IngestOptions()
     window = Window(window_start.astimezone(UTC), window_end.astimezone(UTC))
     wait_until_closed(
@@ -154,6 +169,32 @@ def plan_window(
         clock=clock,
     )
     ranges = resolve_offsets(
-        consumer, topic, window, timeout=opts.kafka_timeout, retention_ms=opts.retention_ms, clock=clock
+        consumer,
+        topic,
+        window,
+        timeout=opts.kafka_timeout,
+        evidence=lambda: retention_evidence(s3, bucket, table, topic, window, admin, opts),
+        clock=clock,
     )
     return WindowPlan(table, topic, window, ranges, group_partitions(ranges, opts.max_ingest_tasks))
+
+
+def retention_evidence(
+    s3: Any, bucket: str, table: str, topic: str, window: Window, admin: Any | None, opts: IngestOptions
+) -> RetentionEvidence:
+    """What the broker and earlier manifests say about deleted messages (asked only when some were)."""
+    own = mf.read_manifest(s3, bucket, layout.manifest_key(table, window.end))
+    # Without a window manifest (never sealed), the parts earlier attempts wrote say where it started.
+    parts = () if own else mf.read_part_manifests(s3, bucket, table, window.end)
+    own_partitions = own.partitions if own else tuple(p.partition for p in parts if p.topic == topic)
+    previous = mf.previous_manifest(s3, bucket, table, window.start)
+    retention_ms, retention_bytes = opts.retention_ms, None
+    if retention_ms is None and admin is not None:
+        retention_ms, retention_bytes = read_topic_retention(admin, topic, opts.kafka_timeout)
+    return RetentionEvidence(
+        retention_ms=retention_ms,
+        retention_bytes=retention_bytes,
+        window_starts={p.partition: p.start_offset for p in own_partitions},
+        previous_end=previous.window_end if previous else None,
+        previous_end_offsets={p.partition: p.end_offset for p in previous.partitions} if previous else {},
+    )

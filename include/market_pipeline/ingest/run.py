@@ -6,7 +6,9 @@ function runs them back to back with one consumer, reading all partitions in one
 very same objects, part manifests and window manifest (the tests and the benchmark compare both).
 
 A failure anywhere before the seal leaves no window manifest; the retry rewrites the same keys with
-the same bytes, so nothing is duplicated.
+the same bytes, so nothing is duplicated. As in the DAG, the plan judges deleted offsets from the
+topic's retention (read with `admin`) and the manifests, and each partition marks its attempt so that
+a retry after a crash decodes it safely (see :mod:`market_pipeline.ingest.partition`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from market_pipeline.ingest.kafka_window import WindowConsumer
 from market_pipeline.ingest.options import IngestOptions
 from market_pipeline.ingest.partition import ingest_partitions
 from market_pipeline.ingest.plan import PartitionWork, plan_window
-from market_pipeline.ingest.seal import WindowResult, seal_window
+from market_pipeline.ingest.seal import BadShareExceededError, WindowResult, seal_window, window_decode_mode
+
+__all__ = ["BadShareExceededError", "IngestOptions", "WindowResult", "ingest_window"]
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +41,25 @@ def ingest_window(
     window_end: datetime,
     options: IngestOptions | None = None,
     clock: Callable[[], float] = time.time,
+    admin: Any | None = None,
 ) -> WindowResult:
-    """Ingest the messages with broker timestamps in [window_start, window_end); see the module doc."""
+    """Ingest the messages with broker timestamps in [window_start, window_end); see the module doc.
+
+    `admin` (a confluent AdminClient) lets the run read the topic's retention from the broker.
+    """
     opts = options or IngestOptions()
     began = time.monotonic()
     plan = plan_window(
-        consumer, table=table, topic=topic, window_start=window_start, window_end=window_end, options=opts, clock=clock
+        consumer,
+        s3,
+        bucket=bucket,
+        table=table,
+        topic=topic,
+        window_start=window_start,
+        window_end=window_end,
+        options=opts,
+        admin=admin,
+        clock=clock,
     )
     log.info("window %s: %d messages on %d partitions", plan.label, plan.messages, len(plan.ranges))
     work = PartitionWork(table, topic, plan.window, plan.ranges)
@@ -55,4 +72,5 @@ def ingest_window(
         options=opts,
         stale_objects_deleted=sum(r.stale_objects_deleted for r in results),
         seconds=time.monotonic() - began,
+        decode_mode=window_decode_mode([r.decode_mode for r in results]),
     )

@@ -23,12 +23,18 @@ from typing import Any
 
 from market_pipeline import layout
 from market_pipeline import manifest as mf
+from market_pipeline.ingest.decode import DecodeMode
 from market_pipeline.ingest.kafka_window import WindowConsumer, WindowError, commit_window
 from market_pipeline.ingest.options import IngestOptions
 from market_pipeline.ingest.plan import WindowPlan
 from market_pipeline.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
+
+
+def window_decode_mode(modes: list[str]) -> str:
+    """A window's decode mode from its partitions': safe if any partition needed the Python decoder."""
+    return DecodeMode.SAFE if DecodeMode.SAFE in modes else DecodeMode.FAST
 
 
 class SealError(WindowError):
@@ -56,6 +62,8 @@ class WindowResult:
     committed: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
     partitions: int = 0
+    # "safe" when some partition was decoded by the Python decoder alone (after an attempt that died)
+    decode_mode: str = DecodeMode.FAST
 
     @property
     def bad_share(self) -> float:
@@ -81,6 +89,7 @@ class WindowResult:
             "stale_objects_deleted": self.stale_objects_deleted,
             "committed": {str(p): o for p, o in sorted(self.committed.items())},
             "seconds": round(self.seconds, 3),
+            "decode_mode": str(self.decode_mode),
         }
 
 
@@ -177,6 +186,7 @@ def seal_window(
     options: IngestOptions | None = None,
     stale_objects_deleted: int = 0,
     seconds: float = 0.0,
+    decode_mode: str = DecodeMode.FAST,
 ) -> WindowResult:
     """Check the parts, write the window manifest, commit the offsets; see the module doc."""
     opts = options or IngestOptions()
@@ -218,6 +228,7 @@ def seal_window(
         committed=committed,
         seconds=seconds,
         partitions=len(partitions),
+        decode_mode=decode_mode,
     )
     log.info("window %s sealed: %s", plan.label, result.to_dict())
     if exceeded:

@@ -44,7 +44,14 @@ def plan_for(stack: Stack, start, end, options: IngestOptions = FAST) -> WindowP
     consumer = stack.consumer()
     try:
         plan = plan_window(
-            consumer, table=TABLE, topic=stack.topic, window_start=start, window_end=end, options=options
+            consumer,
+            stack.s3,
+            bucket=stack.bucket,
+            table=TABLE,
+            topic=stack.topic,
+            window_start=start,
+            window_end=end,
+            options=options,
         )
     finally:
         consumer.close()

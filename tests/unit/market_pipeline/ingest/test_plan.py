@@ -69,3 +69,19 @@ def test_the_seal_rebuilds_the_plan_from_its_work_items():
     other = WindowPlan("ticks", "other", WINDOW, ranges(1), ((0,),))
     with pytest.raises(ValueError, match="different windows"):
         WindowPlan.from_work(plan.work() + other.work())
+
+
+def test_retention_evidence_reads_this_window_s_parts_when_it_was_never_sealed():
+    """A rerun of a window whose partitions were written but not sealed still knows where it started."""
+    from market_pipeline.ingest.plan import retention_evidence
+    from market_pipeline.manifest import PartitionSummary, PartManifest, write_part_manifest
+    from tests.fakes import FakeS3, lake_window
+
+    s3 = FakeS3()
+    lake_window(s3, WINDOW.start - (WINDOW.end - WINDOW.start), {0: (0, 10), 1: (0, 4)})  # the window before
+    part = PartManifest("ticks", "topic", WINDOW.start, WINDOW.end, 1, PartitionSummary(1, 4, 9, 5, 5, 0), ())
+    write_part_manifest(s3, "lake", part)
+    evidence = retention_evidence(s3, "lake", "ticks", "topic", WINDOW, None, IngestOptions(retention_ms=-1))
+    assert dict(evidence.window_starts) == {1: 4}
+    assert dict(evidence.previous_end_offsets) == {0: 10, 1: 4} and evidence.previous_end == WINDOW.start
+    assert evidence.lost(WINDOW, 1, 4, 0) is None and evidence.lost(WINDOW, 1, 5, 0) is not None
