@@ -6,37 +6,50 @@ shared with the catalog DAG; catchup off, at most 2 runs at once.
 
 The run for `[data_interval_start, data_interval_end)` reads **exactly** the messages of the topic
 (`PIPELINE_TOPIC`) whose broker timestamp (LogAppendTime) lies in that interval, on every partition, and
-writes them to the bucket (`PIPELINE_BUCKET`; keys from `market_pipeline/layout.py`):
+writes them to the bucket (`PIPELINE_BUCKET`; keys from `market_pipeline/layout.py`). Kafka's unit of
+parallelism is the partition, and so is the run's:
+
+1. **`plan_window`** waits until the window is closed, resolves every partition's exact offset range
+   and spreads the partitions over at most `max_ingest_tasks` tasks (one each when they fit);
+2. **`ingest_partition`** (mapped: one task per partition or group of partitions, on any worker, in
+   any order) writes its partitions' objects, then one part manifest per partition;
+3. **`seal_window`** checks every part against the plan and S3, writes the window manifest **last**,
+   commits the end offsets for the consumer group (`PIPELINE_CONSUMER_GROUP`; lag shows in Kafka
+   tools; a backfill never moves the group backwards) and emits the raw-ticks Asset event whose extra
+   holds the window's counts.
 
 | what | where |
 |---|---|
 | ticks (Parquet, zstd, fixed schema) | `raw/<table>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet` (dt/hour from the tick's event_time) |
 | bad messages with raw bytes, partition, offset, broker time, reason | `dlq/<table>/dt=YYYY-MM-DD/<topic>+<partition>+<first>+<last>.parquet` |
+| one partition's share of the window (before the seal) | `_parts/<table>/<data_interval_end>/<topic>+<partition>.json` |
 | the window's manifest, written **last** | `_manifests/<table>/<data_interval_end, e.g. 2026-11-25T10:05:00Z>.json` |
 
-Then the window's end offsets are committed for the consumer group (`PIPELINE_CONSUMER_GROUP`; lag
-shows in Kafka tools; a backfill never moves the group backwards), and the raw-ticks Asset gets an event
-whose extra holds the window's counts.
-
 **Exactly once.** Object keys come only from data (topic, partition, offsets, event hour) and the bytes
-carry no wall-clock time, so a retry, a clear or a backfill overwrites the same objects with the same
-bytes. A failure before the manifest leaves no manifest; the retry completes the window.
+carry no wall-clock time, so a retry of one partition's task, a clear of the seal, a clear of the whole
+run or a backfill overwrites the same objects with the same bytes, whichever worker runs which task.
+A failure before the seal leaves no manifest; the retry completes the window.
 
 **When it fails on purpose.** The window is still open (its end + `grace_seconds` is in the future and not
 every partition has a later message); Kafka does not answer (bounded timeouts; retried); messages of the
-window were deleted by retention (decided from the topic's retention read from the broker and from
-earlier manifests; never an empty success, not retried); the share of bad messages is above
-`max_bad_share` (everything is written first, then the run fails without retrying, so someone looks at
+window were deleted by retention (decided by `plan_window` from the topic's retention read from the
+broker and from earlier manifests; never an empty success, not retried); a part is missing or does not
+match the plan (the seal says which partition to rerun); the share of bad messages is above
+`max_bad_share` (everything is written first, then the seal fails without retrying, so someone looks at
 the dead letters). Messages breaking the tick contract (README) go to the dead letters with a reason.
 
-**A crashed attempt.** If an attempt dies without reporting an error (a native crash, a kill), its
-marker under `_attempts/` stays; the retry decodes with the Python decoder alone (slower, same bytes).
+**A crashed attempt.** Each `ingest_partition` task marks its partitions under `_attempts/` before
+reading. If it dies without reporting an error (a native crash, a kill), the marks stay; the retry of
+that task decodes those partitions with the Python decoder alone (slower, same bytes). Other
+partitions' tasks are unaffected.
 
 **Params**
 - `grace_seconds`: how long after the interval end to wait for stragglers when a partition has no later message.
 - `max_bad_share`: the share of dead-lettered messages above which the run fails (after writing).
 - `chunk_size`: Kafka offsets per partition per object; bounds memory. Changing it and rerunning a window
   replaces that window's objects (old keys inside the window's offsets are deleted).
+- `max_ingest_tasks`: at most this many `ingest_partition` tasks per window; more partitions share tasks
+  (balanced by messages). The tasks run in the `PIPELINE_INGEST_POOL` pool (`default_pool` unless set).
 
 **Backfill / rerun.** Clear a run (or a range of runs) in the UI, or
 `airflow backfill create --dag-id stock_market_ingest --from-date 2026-11-25T09:00 --to-date 2026-11-25T10:00 --reprocess-behavior completed`.
@@ -47,7 +60,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, get_current_context, task
 
 from market_pipeline.settings import load_settings
 from pipeline_airflow import assets, defaults
@@ -58,7 +71,7 @@ RAW_TICKS = assets.raw_ticks(settings)
 
 with DAG(
     dag_id="stock_market_ingest",
-    description="Kafka -> S3 Parquet, one exactly-once micro-batch per data interval",
+    description="Kafka -> S3 Parquet, one exactly-once micro-batch per data interval, one task per partition",
     doc_md=__doc__,
     schedule=CronDataIntervalTimetable(settings.interval_cron, timezone="UTC"),
     start_date=datetime(2026, 1, 1),
@@ -88,58 +101,47 @@ with DAG(
             maximum=200_000,
             description="Kafka offsets per partition per Parquet object; bounds memory (about 1 GB at 100,000).",
         ),
+        "max_ingest_tasks": Param(
+            settings.max_ingest_tasks,
+            type="integer",
+            minimum=1,
+            maximum=1024,
+            description="At most this many parallel ingest_partition tasks per window; more partitions share tasks.",
+        ),
     },
 ) as dag:
 
-    @task(outlets=[RAW_TICKS], execution_timeout=timedelta(minutes=30))
-    def ingest_window(
+    @task(execution_timeout=timedelta(minutes=15))
+    def plan_window(
         params: dict | None = None,
         data_interval_start: datetime | None = None,
         data_interval_end: datetime | None = None,
-        outlet_events=None,
-    ) -> dict:
-        """Ingest the run's data interval; the summary is the XCom and the asset event's extra."""
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-        from airflow.sdk.exceptions import AirflowFailException
+    ) -> list[dict]:
+        """Wait until the interval is closed; one work item (partitions and exact offsets) per ingest task."""
+        from pipeline_airflow import ingest
 
-        from market_pipeline.ingest.kafka_window import WindowExpiredError
-        from market_pipeline.ingest.run import BadShareExceededError, IngestOptions
-        from market_pipeline.ingest.run import ingest_window as run_window
-        from market_pipeline.schema import TickContract
-        from pipeline_airflow.kafka import WindowConsumerHook, admin_client
+        assert params is not None
+        return ingest.plan(settings, params, data_interval_start, data_interval_end)
+
+    @task(pool=settings.ingest_pool, execution_timeout=timedelta(minutes=30), map_index_template="{{ partitions }}")
+    def ingest_partition(work: dict, params: dict | None = None) -> list[dict]:
+        """Write some partitions' objects and part manifests (one mapped task per work item)."""
+        from pipeline_airflow import ingest
+
+        assert params is not None
+        get_current_context()["partitions"] = ingest.work_label(work)  # type: ignore[typeddict-unknown-key]
+        return ingest.ingest(settings, params, work)
+
+    @task(outlets=[RAW_TICKS], execution_timeout=timedelta(minutes=10))
+    def seal_window(work: list[dict], parts: list[list[dict]], params: dict | None = None, outlet_events=None) -> dict:
+        """Check every part, write the window manifest, commit the offsets; the summary is the asset event's extra."""
+        from pipeline_airflow import ingest
 
         assert params is not None and outlet_events is not None
-        if data_interval_start is None or data_interval_end is None or data_interval_start >= data_interval_end:
-            raise AirflowFailException(
-                "this run has no data interval; trigger it with a logical date (each run owns one interval)"
-            )
-        options = IngestOptions(
-            grace_seconds=params["grace_seconds"],
-            max_bad_share=params["max_bad_share"],
-            chunk_size=params["chunk_size"],
-            contract=TickContract.from_settings(settings),
-        )
-        consumer = WindowConsumerHook(
-            topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, group_id=settings.consumer_group
-        ).get_window_consumer()
-        try:
-            result = run_window(
-                consumer,
-                S3Hook(aws_conn_id=settings.aws_conn_id).get_conn(),
-                bucket=settings.bucket,
-                table=settings.table,
-                topic=settings.topic,
-                window_start=data_interval_start,
-                window_end=data_interval_end,
-                options=options,
-                admin=admin_client(settings.kafka_conn_id),  # the topic's retention, read from the broker
-            )
-        except (BadShareExceededError, WindowExpiredError) as exc:
-            raise AirflowFailException(str(exc)) from exc  # a retry would do the same again
-        finally:
-            consumer.close()
-        summary = result.to_dict()
+        summary = ingest.seal(settings, params, work, parts)
         outlet_events[RAW_TICKS].extra = summary
         return summary
 
-    ingest_window()
+    planned = plan_window()
+    written = ingest_partition.expand(work=planned)
+    seal_window(work=planned, parts=written)

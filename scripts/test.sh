@@ -11,6 +11,7 @@ export KAFKA_CONTROLLER_PORT="${TEST_KAFKA_CONTROLLER_PORT:-19093}"
 export LOCAL_AWS_PORT="${TEST_LOCAL_AWS_PORT:-14566}"
 export AIRFLOW_API_PORT="${TEST_AIRFLOW_API_PORT:-18080}"
 export POSTGRES_PORT="${TEST_POSTGRES_PORT:-15432}"
+export REDIS_PORT="${TEST_REDIS_PORT:-16379}"
 # Start* calls on the local endpoint wait up to this long for completion, so pollers finish fast.
 export LOCAL_AWS_SYNC_WAIT="${LOCAL_AWS_SYNC_WAIT:-5}"
 export PYTHONUNBUFFERED=1

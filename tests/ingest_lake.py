@@ -4,6 +4,8 @@ Windows are broker-time intervals (LogAppendTime), so tests produce in phases, t
 delivery reports, and read what landed back from the Parquet objects. `ingest` runs the library the way
 the DAG does (with an admin client, so the topic's retention is read from the broker); `ingest_in_child`
 runs it in a child process (``python -m tests.ingest_lake``), for faults that kill the process.
+`plan`, `ingest_partition_in_child` and `seal` run the DAG's three steps separately (the mapped layout:
+one child process per partition task, as one Airflow worker process per task).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from confluent_kafka.admin import AdminClient
 
 from market_pipeline import s3io
 from market_pipeline.ingest.kafka_window import window_consumer_config
+from market_pipeline.ingest.partition import PartitionResult, ingest_partitions
+from market_pipeline.ingest.plan import PartitionWork, WindowPlan, plan_window
 from market_pipeline.ingest.run import IngestOptions, WindowResult, ingest_window
+from market_pipeline.ingest.seal import seal_window
 from tests.support import ROOT, wait_for
 from tests.ticks import Delivered, ms_to_dt, produce
 
@@ -42,7 +47,8 @@ class IngestLake:
     s3: Any
 
     def ingest(self, start: datetime, end: datetime, **options: Any) -> WindowResult:
-        consumer = Consumer(window_consumer_config({"bootstrap.servers": self.bootstrap, "group.id": self.group}))
+        """The library's one-process ingest_window (plan, every partition, seal)."""
+        consumer = self._consumer()
         try:
             return ingest_window(
                 consumer,
@@ -52,25 +58,74 @@ class IngestLake:
                 topic=self.topic,
                 window_start=start,
                 window_end=end,
-                options=IngestOptions(**{"grace_seconds": 60, "kafka_timeout": 10, **options}),
+                options=self._options(**options),
                 admin=AdminClient({"bootstrap.servers": self.bootstrap}),
             )
         finally:
             consumer.close()
 
+    def _consumer(self) -> Consumer:
+        return Consumer(window_consumer_config({"bootstrap.servers": self.bootstrap, "group.id": self.group}))
+
+    @staticmethod
+    def _options(**options: Any) -> IngestOptions:
+        return IngestOptions(**{"grace_seconds": 60, "kafka_timeout": 10, **options})
+
+    def plan(self, start: datetime, end: datetime, **options: Any) -> WindowPlan:
+        """plan_window, as the DAG's first task runs it."""
+        consumer = self._consumer()
+        try:
+            plan = plan_window(
+                consumer,
+                self.s3,
+                bucket=self.bucket,
+                table=TABLE,
+                topic=self.topic,
+                window_start=start,
+                window_end=end,
+                options=self._options(**options),
+                admin=AdminClient({"bootstrap.servers": self.bootstrap}),
+            )
+        finally:
+            consumer.close()
+        return WindowPlan.from_work(json.loads(json.dumps(plan.work())))  # as the XCom carries it
+
+    def ingest_partition(self, work: dict[str, Any], **options: Any) -> list[PartitionResult]:
+        """One ingest_partition task: one work item of a plan."""
+        consumer = self._consumer()
+        try:
+            item = PartitionWork.from_dict(work)
+            return ingest_partitions(consumer, self.s3, bucket=self.bucket, work=item, options=self._options(**options))
+        finally:
+            consumer.close()
+
+    def seal(self, plan: WindowPlan, **options: Any) -> WindowResult:
+        consumer = self._consumer()
+        try:
+            return seal_window(consumer, self.s3, bucket=self.bucket, plan=plan, options=self._options(**options))
+        finally:
+            consumer.close()
+
+    def ingest_partition_in_child(
+        self, work: dict[str, Any], env: dict[str, str] | None = None, **options: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """Run one ingest_partition task in a fresh Python process; the last stdout line is its results (JSON)."""
+        return self._child({"work": work, "options": options}, env)
+
     def ingest_in_child(
         self, start: datetime, end: datetime, env: dict[str, str] | None = None, **options: Any
     ) -> subprocess.CompletedProcess[str]:
         """Run `ingest` in a fresh Python process; its result is the last stdout line (JSON)."""
+        return self._child({"start": start.isoformat(), "end": end.isoformat(), "options": options}, env)
+
+    def _child(self, job: dict[str, Any], env: dict[str, str] | None) -> subprocess.CompletedProcess[str]:
         job = {
             "bootstrap": self.bootstrap,
             "endpoint": self.endpoint,
             "topic": self.topic,
             "bucket": self.bucket,
             "group": self.group,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "options": options,
+            **job,
         }
         return subprocess.run(
             [sys.executable, "-m", "tests.ingest_lake", json.dumps(job)],
@@ -121,6 +176,10 @@ def main() -> None:
         aws_secret_access_key="testing",
     )
     lake = IngestLake(job["bootstrap"], job["endpoint"], job["topic"], job["bucket"], job["group"], s3)
+    if "work" in job:
+        results = lake.ingest_partition(job["work"], **job["options"])
+        print(json.dumps([r.to_dict() for r in results]))
+        return
     result = lake.ingest(
         datetime.fromisoformat(job["start"]).astimezone(UTC),
         datetime.fromisoformat(job["end"]).astimezone(UTC),

@@ -11,6 +11,7 @@ asks, every key is built (and parsed) here and nowhere else; a test fails on a p
     raw/<table>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet
     dlq/<table>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>+<last offset>.parquet
     _manifests/<table>/<window end>.json          written last: the window is complete
+    _parts/<table>/<window end>/<topic>+<partition>.json   one partition's share, before the seal
     _attempts/<table>/<window end>/<scope>.json   an ingest attempt in progress (deleted when it completes)
     _reports/<table>/<interval end>.json          the catalog's validation report
     curated/<bars table>/dt=../hour=../ingest_window=HHMM/...   written by Athena (INSERT INTO)
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 RAW = "raw"
 DLQ = "dlq"
 MANIFESTS = "_manifests"
+PARTS = "_parts"
 ATTEMPTS = "_attempts"
 REPORTS = "_reports"
 CURATED = "curated"
@@ -103,6 +105,11 @@ def dlq_day_prefix(table: str, dt: str) -> str:
 
 def manifest_prefix(table: str) -> str:
     return f"{MANIFESTS}/{table}/"
+
+
+def part_manifest_prefix(table: str, window_end: datetime) -> str:
+    """Where a window's part manifests live (one per partition); the seal reads them all."""
+    return f"{PARTS}/{table}/{format_instant(window_end)}/"
 
 
 def manifest_day_prefix(table: str, day: str) -> str:
@@ -202,12 +209,37 @@ def manifest_key(table: str, window_end: datetime) -> str:
     return f"{manifest_prefix(table)}{format_instant(window_end)}.json"
 
 
+def part_manifest_key(table: str, topic: str, window_end: datetime, partition: int) -> str:
+    """_parts/<table>/<window end>/<topic>+<partition>.json: what one partition of a window wrote.
+
+    Apart from _manifests/ so that listing the windows (the UI, the catalog) never lists the parts, and
+    so that a lifecycle rule can expire them: they are only needed to seal (or re-seal) a window."""
+    if "+" in topic or "/" in topic:
+        raise ValueError(f"topic name {topic!r} cannot be used in an object key")
+    return f"{part_manifest_prefix(table, window_end)}{topic}+{partition}.json"
+
+
+def object_directory(key: str) -> str:
+    """The "folder" of a data or dead-letter key (what a listing narrows to), with its slash."""
+    return key.rsplit("/", 1)[0] + "/"
+
+
+def partition_objects_prefix(directory: str, topic: str, partition: int) -> str:
+    """The keys of one topic partition in a data or dead-letter folder (``...+1+`` never matches ``+10+``)."""
+    return f"{directory}{topic}+{partition}+"
+
+
 def attempt_key(table: str, window_end: datetime, scope: str = "window") -> str:
     """The marker of an ingest attempt on the window ending at `window_end` (scope: the whole window, or
     one unit of it, e.g. "p0" for partition 0 when partitions are ingested by separate tasks)."""
     if not scope or "/" in scope:
         raise ValueError(f"attempt scope {scope!r} must be a non-empty name without '/'")
     return f"{attempt_prefix(table)}{format_instant(window_end)}/{scope}.json"
+
+
+def partition_scope(partition: int) -> str:
+    """The attempt scope of one Kafka partition's ingest (``p3``): each partition task marks its own."""
+    return f"p{partition}"
 
 
 def report_key(table: str, interval_end: datetime) -> str:

@@ -6,6 +6,11 @@ it and the UI lists the latest windows from it. Its content is derived from data
 wall-clock time), so a rerun writes the same bytes.
 
 Key: :func:`market_pipeline.layout.manifest_key` (the window end, e.g. ``2026-11-25T10:05:00Z``).
+
+A window is ingested by one task per partition (or group of partitions); each writes a **part manifest**
+(:class:`PartManifest`, key :func:`market_pipeline.layout.part_manifest_key`) for every partition it
+owns, after that partition's objects. The seal checks every part against the window's plan and writes
+the window manifest from them, in the same format as when one task wrote everything.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from market_pipeline import layout, s3io
 
 MANIFEST_VERSION = 1
+PART_MANIFEST_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,73 @@ class Manifest:
     @classmethod
     def from_json(cls, data: bytes | str) -> Manifest:
         return cls.from_dict(json.loads(data))
+
+
+@dataclass(frozen=True)
+class PartManifest:
+    """One partition's share of a window: its offsets, counts and objects (deterministic, like the window's)."""
+
+    table: str
+    topic: str
+    window_start: datetime
+    window_end: datetime
+    schema_version: int
+    partition: PartitionSummary
+    objects: tuple[ObjectEntry, ...]
+    part_version: int = PART_MANIFEST_VERSION
+
+    @property
+    def key(self) -> str:
+        return layout.part_manifest_key(self.table, self.topic, self.window_end, self.partition.partition)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "part_version": self.part_version,
+            "table": self.table,
+            "topic": self.topic,
+            "window_start": layout.format_instant(self.window_start),
+            "window_end": layout.format_instant(self.window_end),
+            "schema_version": self.schema_version,
+            "partition": asdict(self.partition),
+            "objects": [asdict(o) for o in self.objects],
+        }
+
+    def to_json(self) -> bytes:
+        """Canonical JSON (sorted keys): a retry of the partition writes the same bytes."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=1).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> PartManifest:
+        doc = json.loads(data)
+        return cls(
+            table=doc["table"],
+            topic=doc["topic"],
+            window_start=layout.parse_instant(doc["window_start"]),
+            window_end=layout.parse_instant(doc["window_end"]),
+            schema_version=doc["schema_version"],
+            partition=PartitionSummary(**doc["partition"]),
+            objects=tuple(ObjectEntry(**o) for o in doc["objects"]),
+            part_version=doc.get("part_version", PART_MANIFEST_VERSION),
+        )
+
+
+def write_part_manifest(s3: Any, bucket: str, part: PartManifest) -> str:
+    """Write (overwrite) a partition's part manifest, after every object it lists."""
+    s3io.put_bytes(s3, bucket, part.key, part.to_json(), s3io.JSON_CONTENT_TYPE)
+    return part.key
+
+
+def read_part_manifest(s3: Any, bucket: str, key: str) -> PartManifest | None:
+    """The part manifest at `key`, or None if the partition's task has not finished it."""
+    body = s3io.get_bytes(s3, bucket, key)
+    return None if body is None else PartManifest.from_json(body)
+
+
+def read_part_manifests(s3: Any, bucket: str, table: str, window_end: datetime) -> list[PartManifest]:
+    """Every part manifest written for the window ending at `window_end` (any topic), by key."""
+    keys = sorted(s3io.list_keys(s3, bucket, layout.part_manifest_prefix(table, window_end)))
+    found = (read_part_manifest(s3, bucket, key) for key in keys if key.endswith(".json"))
+    return [part for part in found if part is not None]
 
 
 def write_manifest(s3: Any, bucket: str, manifest: Manifest) -> str:

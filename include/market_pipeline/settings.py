@@ -70,6 +70,10 @@ class PipelineSettings:
     athena_workgroup: str = field(default_factory=lambda: _env("PIPELINE_ATHENA_WORKGROUP", "stock_market"))
     consumer_group: str = field(default_factory=lambda: _env("PIPELINE_CONSUMER_GROUP", "stock_market_ingest"))
     interval_minutes: int = field(default_factory=lambda: _env_int("PIPELINE_INTERVAL_MINUTES", 5))
+    # Ingest scale-out: partitions are spread over at most this many mapped tasks per window (the
+    # Param's default), and those tasks run in this Airflow pool (create it to bound concurrent reads).
+    max_ingest_tasks: int = field(default_factory=lambda: _env_int("PIPELINE_MAX_INGEST_TASKS", 16))
+    ingest_pool: str = field(default_factory=lambda: _env("PIPELINE_INGEST_POOL", "default_pool"))
     kafka_conn_id: str = field(default_factory=lambda: _env("PIPELINE_KAFKA_CONN_ID", "kafka_default"))
     aws_conn_id: str = field(default_factory=lambda: _env("PIPELINE_AWS_CONN_ID", "aws_default"))
     athena_conn_id: str = field(default_factory=lambda: _env("PIPELINE_ATHENA_CONN_ID", "athena_default"))
@@ -94,6 +98,8 @@ class PipelineSettings:
                 f"PIPELINE_INTERVAL_MINUTES must divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60); "
                 f"got {self.interval_minutes}"
             )
+        if not 1 <= self.max_ingest_tasks <= 1024:
+            raise ValueError(f"PIPELINE_MAX_INGEST_TASKS must be between 1 and 1024; got {self.max_ingest_tasks}")
         if self.task_retries < 0 or self.retry_delay_seconds < 0:
             raise ValueError("PIPELINE_TASK_RETRIES and PIPELINE_RETRY_DELAY_SECONDS must not be negative")
         if self.max_event_time_skew_seconds < 0:

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from confluent_kafka.admin import NewTopic
 
-from market_pipeline.layout import manifest_key
+from market_pipeline.layout import manifest_key, part_manifest_prefix
 from market_pipeline.manifest import read_manifest
 from tests.support import load_dag, use_pipeline_names, wait_for
 from tests.ticks import encode, make_ticks, ms_to_dt, produce
@@ -30,9 +30,10 @@ def test_default_schedule_is_five_minute_data_intervals(monkeypatch):
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
     assert dag.timetable.expression == "*/5 * * * *"
     assert dag.catchup is False and dag.max_active_runs == 2
-    assert set(dag.params) == {"grace_seconds", "max_bad_share", "chunk_size"}
+    assert set(dag.params) == {"grace_seconds", "max_bad_share", "chunk_size", "max_ingest_tasks"}
     assert all(dag.params.get_param(name).description for name in dag.params)
-    (task,) = dag.tasks
+    assert [t.task_id for t in dag.topological_sort()] == ["plan_window", "ingest_partition", "seal_window"]
+    task = dag.get_task("seal_window")
     assert [o.uri for o in task.outlets] == [o.name for o in task.outlets]
     assert task.outlets[0].uri.startswith("s3://stock-market-lake/raw/ticks")
 
@@ -70,13 +71,25 @@ def test_ingest_dag_run_writes_the_window_and_emits_the_asset_event(
     assert (dr.data_interval_start, dr.data_interval_end) == (window_start, window_end)
     assert time.monotonic() - began < 120
 
-    (ti,) = dr.get_task_instances()
-    summary = ti.xcom_pull(task_ids="ingest_window")
+    tis = {(ti.task_id, ti.map_index): ti for ti in dr.get_task_instances()}
+    assert sorted(tis) == [
+        ("ingest_partition", 0),
+        ("ingest_partition", 1),
+        ("ingest_partition", 2),
+        ("plan_window", -1),
+        ("seal_window", -1),
+    ]
+    assert all(ti.state == "success" for ti in tis.values())
+    assert [tis[("ingest_partition", i)].rendered_map_index for i in range(3)] == ["p0", "p1", "p2"]
+    summary = tis[("seal_window", -1)].xcom_pull(task_ids="seal_window")
     assert summary["messages_in"] == summary["rows_out"] == 240 and summary["dlq_count"] == 0
+    assert summary["partitions"] == 3
     assert summary["committed"] == {str(p): 80 for p in range(3)}
 
     manifest = read_manifest(s3, bucket, manifest_key("ticks", window_end))
     assert manifest is not None and manifest.rows_out == 240
+    parts = s3.list_objects_v2(Bucket=bucket, Prefix=part_manifest_prefix("ticks", window_end))["Contents"]
+    assert len(parts) == 3, "one part manifest per partition"
     assert {(o.hour, o.partition) for o in manifest.data_objects} == {(h, p) for h in (9, 10) for p in range(3)}
     rows = []
     for obj in manifest.data_objects:
@@ -95,7 +108,7 @@ def test_ingest_dag_run_writes_the_window_and_emits_the_asset_event(
             select(AssetEvent)
             .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
             .where(
-                AssetModel.name == dag.get_task("ingest_window").outlets[0].name, AssetEvent.source_run_id == dr.run_id
+                AssetModel.name == dag.get_task("seal_window").outlets[0].name, AssetEvent.source_run_id == dr.run_id
             )
         ).all()
     assert len(events) == 1

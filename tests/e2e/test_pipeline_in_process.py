@@ -65,7 +65,7 @@ def pipeline(airflow_db, kafka_bootstrap, aws_endpoint):
         for end in ends:
             run = ingest_dag.test(logical_date=end, run_conf={"grace_seconds": 5})
             assert run.state == "success", (end, _states(run))
-            ingested.append(_xcom(run, "ingest_window"))
+            ingested.append(_xcom(run, "seal_window"))
 
         catalog_dag = load_dag("stock_market_catalog")
         reports = []

@@ -127,7 +127,7 @@ def test_scheduled_runs_and_the_readme_backfills_while_the_scheduler_runs(airflo
     # list exactly the three intervals before anything is created.
     starts = wait_for(lambda: _settled_window(api), timeout=300, what="three settled consecutive intervals", interval=3)
     ingest_before = {
-        start: _xcom(api, "stock_market_ingest", run["dag_run_id"], "ingest_window")
+        start: _xcom(api, "stock_market_ingest", run["dag_run_id"], "seal_window")
         for start, run in _interval_runs(api, "stock_market_ingest", set(starts)).items()
     }
 
@@ -186,5 +186,5 @@ def test_scheduled_runs_and_the_readme_backfills_while_the_scheduler_runs(airflo
     # Each ingest backfill run rewrote its window identically: same messages, rows, objects and bytes.
     same = ("manifest_key", "messages_in", "rows_out", "dlq_count", "data_objects", "bytes_written")
     for start, run in _interval_runs(api, "stock_market_ingest", set(starts)).items():
-        after = _xcom(api, "stock_market_ingest", run["dag_run_id"], "ingest_window")
+        after = _xcom(api, "stock_market_ingest", run["dag_run_id"], "seal_window")
         assert {k: after[k] for k in same} == {k: ingest_before[start][k] for k in same}, start

@@ -130,8 +130,13 @@ def _xcoms(api: AirflowClient, dag_id: str, run_id: str) -> dict[str, object]:
     entries = api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/~/xcomEntries?limit=100")
     values = {}
     for entry in entries["xcom_entries"]:
-        path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{entry['task_id']}/xcomEntries/{entry['key']}"
-        values[f"{entry['task_id']}/{entry['key']}"] = api.get(path)["value"]
+        # A mapped task (the ingest's ingest_partition) has one entry per map index; ask for that one.
+        index = entry.get("map_index", -1)
+        path = (
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{entry['task_id']}/xcomEntries/{entry['key']}"
+            f"?map_index={index}"
+        )
+        values[f"{entry['task_id']}[{index}]/{entry['key']}"] = api.get(path)["value"]
     return values
 
 

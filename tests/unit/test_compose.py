@@ -150,3 +150,43 @@ def test_connections_match_the_local_stack(compose):
             assert theirs.get("schema") == ours.get("schema"), key
     aws = json.loads(compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW_CONN_AWS_DEFAULT"])
     assert aws["extra"]["endpoint_url"] == "http://local-aws:4566"
+
+
+CELERY_WORKERS = ("airflow-worker-1", "airflow-worker-2")
+
+
+def test_celery_profile_runs_redis_and_two_workers_beside_the_default_stack(compose):
+    """`docker compose --profile celery up` adds what `make up EXECUTOR=celery` runs; plain `up` is unchanged."""
+    services = compose["services"]
+    for name in ("redis", *CELERY_WORKERS):
+        assert services[name].get("profiles") == ["celery"], name
+    for name in ("postgres", "kafka", "local-aws", "airflow-init", *AIRFLOW_SERVICES):
+        assert "profiles" not in services[name], f"{name} must start without a profile"
+    hostnames = [services[name]["hostname"] for name in CELERY_WORKERS]
+    assert len(set(hostnames)) == 2, "task_instance.hostname must tell the workers apart"
+    for name in CELERY_WORKERS:
+        service = services[name]
+        assert service["command"][:3] == ["airflow", "celery", "worker"]
+        assert service["build"] == {"context": ".", "target": "pipeline"}
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+        assert "healthcheck" in service
+    assert "healthcheck" in services["redis"]
+
+
+def test_celery_settings_match_the_local_stack(compose):
+    """Executor switchable by one variable; broker, result backend and slots as devstack sets them."""
+    from devstack.config import StackConfig, airflow_env
+
+    env = compose["services"]["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+    assert (
+        env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+        and "@redis:6379/" in env["AIRFLOW__CELERY__BROKER_URL"]
+    )
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    local = airflow_env(StackConfig(executor="celery"))
+    assert {k for k in env if k.startswith("AIRFLOW__CELERY")} == {k for k in local if k.startswith("AIRFLOW__CELERY")}
+    assert env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] == local["AIRFLOW__CELERY__WORKER_CONCURRENCY"]
+    major_minor = re.fullmatch(r"redis:(\d+\.\d+)\.\d+-[a-z]+", compose["services"]["redis"]["image"])
+    assert major_minor and major_minor.group(1) == "7.0", "the same Redis as Debian's redis-server (7.0)"

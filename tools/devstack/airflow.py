@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,8 +15,10 @@ from typing import Any
 from devstack import postgres
 from devstack.config import StackConfig, airflow_env
 from devstack.processes import ManagedProcess, StackError, http_ok, require_free_port, wait_until
+from devstack.worker_identity import HOSTNAME_ENV
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+WORKER_PREFIX = "celery-worker-"
 PIPELINE_DAGS = ("stock_market_setup", "stock_market_simulator", "stock_market_ingest", "stock_market_catalog")
 # Real Athena caps concurrent queries per account; the catalog DAG's queries share this pool.
 POOLS = {"athena": (4, "Concurrent Athena queries of the catalog DAG")}
@@ -23,6 +26,29 @@ POOLS = {"athena": (4, "Concurrent Athena queries of the catalog DAG")}
 
 def component(cfg: StackConfig, name: str) -> ManagedProcess:
     return ManagedProcess(f"airflow-{name}", cfg.run_dir, cfg.log_dir)
+
+
+def worker_names(cfg: StackConfig) -> tuple[str, ...]:
+    """The Celery workers this configuration runs (none on the LocalExecutor)."""
+    return tuple(f"{WORKER_PREFIX}{i}" for i in range(1, cfg.celery_workers + 1)) if cfg.celery else ()
+
+
+def components(cfg: StackConfig) -> tuple[str, ...]:
+    """Every Airflow process this configuration runs: the four components, then its Celery workers."""
+    return COMPONENTS + worker_names(cfg)
+
+
+def running_components(cfg: StackConfig) -> dict[str, int]:
+    """What runs now, whatever it was started with (a stop must also find workers of an earlier `up`)."""
+    names = list(COMPONENTS)
+    names += sorted(p.stem.removeprefix("airflow-") for p in cfg.run_dir.glob(f"airflow-{WORKER_PREFIX}*.pid"))
+    found = {name: component(cfg, name).pid() for name in names}
+    return {name: pid for name, pid in found.items() if pid}
+
+
+def worker_hostname(name: str) -> str:
+    """What a local worker reports as task_instance.hostname: distinct per worker on one machine."""
+    return f"{socket.gethostname()}-{name}"
 
 
 def full_env(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> dict[str, str]:
@@ -95,30 +121,69 @@ def start(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
     api = component(cfg, "api-server")
     if api.pid() is None:
         require_free_port(cfg.airflow_host, cfg.airflow_port, "AIRFLOW_API_PORT")
-    env = full_env(cfg, extra_env)
     for name in COMPONENTS:
-        argv = [sys.executable, "-m", "airflow", name]
-        if name == "api-server":
-            argv += ["--host", cfg.airflow_host, "--port", str(cfg.airflow_port)]
-        component(cfg, name).start(argv, env=env, cwd=cfg.root)
+        start_component(cfg, name, extra_env)
+    workers = start_workers(cfg, extra_env)
     wait_until(
         lambda: http_ok(f"{cfg.airflow_url}/api/v2/monitor/health"),
         180,
         f"the Airflow api-server on {cfg.airflow_url}",
         api,
     )
-    print(f"[airflow] api-server ready on {cfg.airflow_url}", flush=True)
+    print(f"[airflow] api-server ready on {cfg.airflow_url} ({cfg.executor} executor)", flush=True)
+    for name, (proc, offset) in workers.items():
+        wait_until(lambda proc=proc, offset=offset: _worker_ready(proc, offset), 180, f"Celery worker {name}", proc)
+        print(f"[airflow] {name} ready ({cfg.celery_concurrency} task slots, host {worker_hostname(name)})", flush=True)
+
+
+def start_component(cfg: StackConfig, name: str, extra_env: dict[str, str] | None = None) -> int:
+    """Start one of the four components (e.g. the scheduler again, on another executor)."""
+    argv = [sys.executable, "-m", "airflow", name]
+    if name == "api-server":
+        argv += ["--host", cfg.airflow_host, "--port", str(cfg.airflow_port)]
+    return component(cfg, name).start(argv, env=full_env(cfg, extra_env), cwd=cfg.root)
+
+
+def start_workers(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> dict[str, tuple[ManagedProcess, int]]:
+    """Start the Celery workers (none on the LocalExecutor); returns each with its log's size before."""
+    started = {}
+    for name in worker_names(cfg):
+        proc = component(cfg, name)
+        offset = proc.log_file.stat().st_size if proc.log_file.exists() else 0
+        env = {
+            **full_env(cfg, extra_env),
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "devstack.worker_identity.hostname",
+            HOSTNAME_ENV: worker_hostname(name),
+        }
+        argv = [sys.executable, "-m", "airflow", "celery", "worker", "--celery-hostname", f"{name}@%h"]
+        # Logs are read from the shared local folder: no log server (and no port) per worker.
+        argv += ["--concurrency", str(cfg.celery_concurrency), "--skip-serve-logs"]
+        proc.start(argv, env=env, cwd=cfg.root)
+        started[name] = (proc, offset)
+    return started
+
+
+def _worker_ready(proc: ManagedProcess, offset: int) -> bool:
+    """Celery logs `<name>@<host> ready.` once it consumes from the broker."""
+    try:
+        with proc.log_file.open("rb") as log:
+            log.seek(offset)
+            return b" ready." in log.read()
+    except FileNotFoundError:
+        return False
 
 
 def stop(cfg: StackConfig) -> None:
-    # Scheduler first, so it stops handing out work; the api-server last, as running tasks report to it.
-    for name in ("scheduler", "triggerer", "dag-processor", "api-server"):
+    # Scheduler first, so it stops handing out work; then the workers (a warm shutdown lets running
+    # tasks finish within the timeout); the api-server last, as running tasks report to it.
+    workers = sorted(name for name in running_components(cfg) if name.startswith(WORKER_PREFIX))
+    for name in ("scheduler", *workers, "triggerer", "dag-processor", "api-server"):
         if component(cfg, name).stop(timeout=45):
             print(f"[airflow] {name} stopped", flush=True)
 
 
 def running(cfg: StackConfig) -> bool:
-    return any(component(cfg, name).pid() for name in COMPONENTS)
+    return bool(running_components(cfg))
 
 
 class AirflowClient:

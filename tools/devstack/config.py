@@ -39,6 +39,18 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+
+
+def _executor() -> str:
+    """`EXECUTOR=local|celery` (Airflow's class names are accepted too); local by default."""
+    raw = _env("EXECUTOR", "local")
+    for short, name in EXECUTORS.items():
+        if raw.lower() in (short, name.lower()):
+            return short
+    raise StackError(f"EXECUTOR must be one of {', '.join(EXECUTORS)}; got {raw!r}")
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Where each service listens and keeps its state. Defaults match the README's table."""
@@ -60,6 +72,23 @@ class StackConfig:
     metadata_db: str = field(default_factory=lambda: _env("POSTGRES_DB", "airflow"))
     # Tests run a second, isolated Airflow beside their dag.test() metadata DB.
     airflow_home_dir: Path | None = None
+    # CeleryExecutor: Redis as the broker and this many workers with these task slots each (the default
+    # 2 x 3 gives the LocalExecutor's 6 slots on the 2-core reference machine).
+    executor: str = field(default_factory=_executor)
+    redis_host: str = field(default_factory=lambda: _env("REDIS_HOST", "127.0.0.1"))
+    redis_port: int = field(default_factory=lambda: int(_env("REDIS_PORT", "6379")))
+    celery_workers: int = field(default_factory=lambda: int(_env("CELERY_WORKERS", "2")))
+    celery_concurrency: int = field(default_factory=lambda: int(_env("CELERY_WORKER_CONCURRENCY", "3")))
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise StackError(f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
+        if self.celery_workers < 1 or self.celery_concurrency < 1:
+            raise StackError("CELERY_WORKERS and CELERY_WORKER_CONCURRENCY must be at least 1")
+
+    @property
+    def celery(self) -> bool:
+        return self.executor == "celery"
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -107,6 +136,12 @@ def postgres_url(cfg: StackConfig, database: str) -> str:
     """SQLAlchemy URL of `database` on the stack's server, as the Airflow role (psycopg 3 driver)."""
     password = quote(local_secret(cfg, "postgres_airflow"), safe="")
     return f"postgresql+psycopg://{AIRFLOW_DB_ROLE}:{password}@{cfg.postgres_host}:{cfg.postgres_port}/{database}"
+
+
+def redis_url(cfg: StackConfig) -> str:
+    """Celery's broker URL: the stack's Redis (database 0) with its generated password."""
+    password = quote(local_secret(cfg, "redis_password"), safe="")
+    return f"redis://:{password}@{cfg.redis_host}:{cfg.redis_port}/0"
 
 
 def stack_config_for(kafka_bootstrap: str, aws_endpoint: str) -> StackConfig:
@@ -192,7 +227,7 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(cfg.root / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.root / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": EXECUTORS[cfg.executor],
         "AIRFLOW__CORE__PARALLELISM": _env("AIRFLOW__CORE__PARALLELISM", str(default_parallelism())),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{cfg.admin_user}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
@@ -208,5 +243,17 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AWS_DEFAULT_REGION": cfg.aws_region,
         "NO_PROXY": "*",
     }
+    if cfg.celery:
+        env.update(
+            {
+                "AIRFLOW__CELERY__BROKER_URL": redis_url(cfg),
+                # Task states go to the metadata DB, as Airflow's own default does; stated, not inferred.
+                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{cfg.sql_alchemy_conn}",
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(cfg.celery_concurrency),
+                # A task running longer is redelivered (and the first run killed): the simulator's run
+                # is long, so the limit is stated (a day, Celery's default) rather than warned about.
+                "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "86400",
+            }
+        )
     env.update(connections_env(cfg))
     return env

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Collection
 
-from devstack import postgres
+from devstack import postgres, redis
 from devstack.config import StackConfig
 from devstack.processes import ManagedProcess, StackError, http_ok, require_free_port, wait_until
 
@@ -83,13 +83,14 @@ def stop_local_aws(cfg: StackConfig) -> None:
         print("[local-aws] stopped", flush=True)
 
 
-SERVICES = ("postgres", "kafka", "local-aws")
+SERVICES = ("postgres", "kafka", "local-aws", "redis")
 
 
 def start_services(cfg: StackConfig) -> list[str]:
     """Start what is not running yet; returns the names of the services started here.
 
-    PostgreSQL is started only when Airflow's metadata lives on it (the default)."""
+    PostgreSQL is started only when Airflow's metadata lives on it (the default); Redis only for the
+    CeleryExecutor."""
     started: list[str] = []
     try:
         if cfg.uses_local_postgres and postgres.start(cfg):
@@ -98,6 +99,8 @@ def start_services(cfg: StackConfig) -> list[str]:
             started.append("kafka")
         if start_local_aws(cfg):
             started.append("local-aws")
+        if cfg.celery and redis.start(cfg):
+            started.append("redis")
     except BaseException:
         stop_services(cfg, only=started)  # a half-started set would outlive the failed command
         raise
@@ -106,7 +109,8 @@ def start_services(cfg: StackConfig) -> list[str]:
         "services ready:\n"
         f"  Airflow metadata DB      {database}\n"
         f"  Kafka bootstrap.servers  {cfg.kafka_bootstrap}\n"
-        f"  AWS endpoint (S3, Glue, Athena, STS)  {cfg.aws_endpoint}",
+        f"  AWS endpoint (S3, Glue, Athena, STS)  {cfg.aws_endpoint}"
+        + (f"\n  Redis (Celery broker)    {cfg.redis_host}:{cfg.redis_port}" if cfg.celery else ""),
         flush=True,
     )
     return started
@@ -114,6 +118,8 @@ def start_services(cfg: StackConfig) -> list[str]:
 
 def stop_services(cfg: StackConfig, only: Collection[str] = SERVICES) -> None:
     """Stop the services (those named in `only`); PostgreSQL last, after everything that writes to it."""
+    if "redis" in only:
+        redis.stop(cfg)
     if "local-aws" in only:
         stop_local_aws(cfg)
     if "kafka" in only:

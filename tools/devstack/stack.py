@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from devstack import airflow, postgres, services
+from devstack import airflow, postgres, redis, services
 from devstack.config import StackConfig
 from devstack.processes import StackError
 
@@ -67,8 +67,7 @@ def up_lock(cfg: StackConfig) -> Iterator[None]:
 
 
 def _refuse_if_airflow_runs(cfg: StackConfig) -> None:
-    running = {name: airflow.component(cfg, name).pid() for name in airflow.COMPONENTS}
-    running = {name: pid for name, pid in running.items() if pid}
+    running = airflow.running_components(cfg)
     if running:
         listed = ", ".join(f"{name} pid {pid}" for name, pid in running.items())
         raise StackError(f"Airflow is already running ({listed}); `make stop` first")
@@ -111,7 +110,7 @@ def _watch(cfg: StackConfig) -> int:
     """Wait while Airflow runs (Ctrl-C and `make stop` interrupt the wait); a component's death ends it."""
     while True:
         time.sleep(1.0)
-        dead = [name for name in airflow.COMPONENTS if airflow.component(cfg, name).pid() is None]
+        dead = [name for name in airflow.components(cfg) if airflow.component(cfg, name).pid() is None]
         if dead:
             print(f"[up] Airflow {', '.join(dead)} exited; see {cfg.log_dir}. Stopping.", file=sys.stderr, flush=True)
             return 1
@@ -130,11 +129,21 @@ def _print_banner(cfg: StackConfig, run_id: str) -> None:
         f"  setup run    stock_market_setup / {run_id}\n"
         f"  Kafka        {cfg.kafka_bootstrap}\n"
         f"  AWS endpoint {cfg.aws_endpoint}\n"
+        f"  executor     {_executor_line(cfg)}\n"
         f"  metadata DB  {database}\n"
         f'  Airflow CLI  scripts/airflow ...   (or make airflow ARGS="...")\n'
         f"  logs         {cfg.log_dir}\n"
         "\n  Ctrl-C (or `make stop`) stops everything started here; data stays in " + str(cfg.state_dir) + "\n",
         flush=True,
+    )
+
+
+def _executor_line(cfg: StackConfig) -> str:
+    if not cfg.celery:
+        return "LocalExecutor (EXECUTOR=celery for Redis and Celery workers)"
+    return (
+        f"CeleryExecutor: {cfg.celery_workers} workers x {cfg.celery_concurrency} slots, "
+        f"Redis {cfg.redis_host}:{cfg.redis_port}"
     )
 
 
@@ -152,7 +161,7 @@ def stop(cfg: StackConfig, timeout: float = 300) -> None:
     services.stop_services(cfg)
 
 
-RESTARTABLE = ("kafka", "local-aws", "postgres")
+RESTARTABLE = ("kafka", "local-aws", "postgres", "redis")
 
 
 def restart(cfg: StackConfig, name: str) -> None:
@@ -176,6 +185,9 @@ def restart(cfg: StackConfig, name: str) -> None:
     elif name == "postgres":
         postgres.stop(cfg)
         postgres.start(cfg)
+    elif name == "redis":
+        redis.stop(cfg)
+        redis.start(cfg)
     else:
         raise StackError(f"unknown service {name!r}: one of {', '.join((*RESTARTABLE, 'airflow'))}")
 
@@ -185,8 +197,10 @@ def status(cfg: StackConfig) -> list[tuple[str, str]]:
     rows.append(("kafka", services.kafka_status(cfg)))
     pid = services.aws_process(cfg).pid()
     rows.append(("local-aws", f"running (pid {pid}) on {cfg.aws_endpoint}" if pid else "stopped"))
-    for name in airflow.COMPONENTS:
-        pid = airflow.component(cfg, name).pid()
+    rows.append(("redis", redis.status(cfg)))
+    running = airflow.running_components(cfg)
+    for name in dict.fromkeys((*airflow.components(cfg), *running)):
+        pid = running.get(name)
         where = f" on {cfg.airflow_url}" if name == "api-server" else ""
         rows.append((f"airflow {name}", f"running (pid {pid}){where}" if pid else "stopped"))
     return rows

@@ -3,7 +3,8 @@
 Why: one bug in a native library (a segfault in a JSON reader, an abort in a compressor) kills the
 ingest process. Without a record, every retry runs the same code on the same messages and dies the
 same way, forever, while later windows commit past it. So an attempt writes a marker before it reads
-anything, records a Python-level failure in it, and deletes it once the window's manifest is written:
+anything, records a Python-level failure in it, and deletes it once its work is written (the partition's
+part manifest, in :mod:`market_pipeline.ingest.partition`):
 
 - no marker: the first attempt, or the previous one completed: decode with the fast path;
 - a marker still saying ``running``: the previous attempt was killed (native crash, SIGKILL, OOM)
@@ -12,9 +13,10 @@ anything, records a Python-level failure in it, and deletes it once the window's
 - a marker saying ``failed`` (a Python exception: S3 or the broker down): the fast path again,
   unless that attempt already used the safe mode, which then stays.
 
-Markers live at :func:`market_pipeline.layout.attempt_key`, one per window and scope (``window``, or a
-unit such as ``p0`` when partitions are ingested by separate tasks). They are operational records,
-not data: nothing in ``raw/``, ``dlq/`` or ``_manifests/`` depends on them, so reruns stay identical.
+Markers live at :func:`market_pipeline.layout.attempt_key`, one per window and scope: the ingest uses
+one scope per Kafka partition (``p0``, :func:`market_pipeline.layout.partition_scope`), since each
+partition task can die on its own and only its retry should slow down. They are operational records,
+not data: nothing in ``raw/``, ``dlq/``, ``_parts/`` or ``_manifests/`` depends on them, so reruns stay identical.
 """
 
 from __future__ import annotations
@@ -96,5 +98,5 @@ def fail_attempt(s3: Any, attempt: Attempt, error: BaseException) -> None:
 
 
 def finish_attempt(s3: Any, attempt: Attempt) -> None:
-    """The window is complete (its manifest is written): forget the attempt."""
+    """The attempt's work is complete (its part manifest is written): forget the attempt."""
     s3.delete_object(Bucket=attempt.bucket, Key=attempt.key)

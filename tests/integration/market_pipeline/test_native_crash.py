@@ -1,5 +1,7 @@
 """A native crash in the decoder kills the ingest mid-window: the gap it leaves is visible (no manifest,
-half-written objects named), and the retry completes the window with every tick once.
+half-written objects named), and the retry completes the window with every tick once: in the library's
+one-process ingest, and in the DAG's mapped layout, where only the crashed partition's task is retried
+and only its partition is decoded safely.
 
 The crash is real: the decoder's test-only hook (PIPELINE_TEST_NATIVE_CRASH_MARKER) makes the fast
 path kill its own process with SIGSEGV when a batch holds the marker, as pyarrow's JSON reader did on
@@ -15,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from market_pipeline.coverage import find_gaps, interval_coverage
-from market_pipeline.layout import attempt_key, manifest_key
+from market_pipeline.ingest.seal import SealError
+from market_pipeline.layout import attempt_key, manifest_key, partition_scope
 from market_pipeline.manifest import read_manifest
-from tests.ingest_lake import TABLE, IngestLake, lake_for
+from tests.ingest_lake import TABLE, IngestLake, lake_for, window_around
 from tests.ticks import encode, make_ticks, ms_to_dt
 
 pytestmark = pytest.mark.integration
@@ -45,7 +48,9 @@ def test_a_native_crash_leaves_a_visible_gap_and_the_retry_completes_the_window_
     crashed = lake.ingest_in_child(a_end, b_end, env=CRASH, chunk_size=40)
     assert crashed.returncode == -signal.SIGSEGV, crashed.stderr[-3000:]
     assert read_manifest(lake.s3, lake.bucket, manifest_key(TABLE, b_end)) is None
-    assert json.loads(lake.objects()[attempt_key(TABLE, b_end)])["state"] == "running"  # nobody could say
+    # One process read every partition, so every partition's mark says "running": nobody could say more.
+    markers = {key: json.loads(body)["state"] for key, body in lake.objects("_attempts/").items()}
+    assert markers == {attempt_key(TABLE, b_end, partition_scope(p)): "running" for p in range(3)}
     assert lake.ingest(b_end, c_end, chunk_size=40).rows_out == 30  # a later window commits past the dead one
 
     # The gap is visible: no manifest for B while C has one, B's offsets, and what the dead attempt wrote.
@@ -83,3 +88,48 @@ def test_a_native_crash_leaves_a_visible_gap_and_the_retry_completes_the_window_
     rerun = lake.ingest_in_child(a_end, b_end, chunk_size=40)
     assert rerun.returncode == 0 and json.loads(rerun.stdout.strip().splitlines()[-1])["decode_mode"] == "fast"
     assert lake.objects() == safe_objects
+
+
+def test_in_the_mapped_layout_only_the_crashed_partition_task_is_retried_and_it_alone_decodes_safely(lake):
+    ticks = make_ticks(300, datetime(2026, 11, 25, 9, 58, tzinfo=UTC), step=timedelta(milliseconds=400), seed=5)
+    ticks[241] = {**ticks[241], "symbol": "CRASHME"}  # 241 % 3 == 1: partition 1, after some of its chunks
+    delivered = lake.produce_phase([(t["symbol"].encode(), encode(t), i % 3) for i, t in enumerate(ticks)])
+    start, end = window_around(delivered)
+    lake.produce_phase([(b"AAPL", encode(ticks[0]), p) for p in range(3)])  # closes the window
+
+    plan = lake.plan(start, end, chunk_size=20)
+    assert plan.tasks == ((0,), (1,), (2,))
+    runs = {
+        tuple(r[0] for r in item["ranges"]): lake.ingest_partition_in_child(item, env=CRASH, chunk_size=20)
+        for item in plan.work()
+    }
+    assert runs[(1,)].returncode == -signal.SIGSEGV, runs[(1,)].stderr[-3000:]
+    for partition in (0, 2):
+        (done,) = json.loads(runs[(partition,)].stdout.strip().splitlines()[-1])
+        assert (done["partition"], done["decode_mode"], done["rows"]) == (partition, "fast", 100)
+    markers = {key: json.loads(body)["state"] for key, body in lake.objects("_attempts/").items()}
+    assert markers == {attempt_key(TABLE, end, partition_scope(1)): "running"}, "only the dead task's partition"
+    with pytest.raises(SealError, match=r"partition\(s\) \[1\]"):
+        lake.seal(plan)
+    assert read_manifest(lake.s3, lake.bucket, manifest_key(TABLE, end)) is None
+
+    (work_1,) = (item for item in plan.work() if item["ranges"][0][0] == 1)
+    retried = lake.ingest_partition_in_child(work_1, env=CRASH, chunk_size=20)  # the hook is still armed
+    assert retried.returncode == 0, retried.stderr[-3000:]
+    (done,) = json.loads(retried.stdout.strip().splitlines()[-1])
+    assert (done["partition"], done["decode_mode"], done["rows"], done["dlq"]) == (1, "safe", 100, 0)
+    assert lake.keys("_attempts/") == []
+    sealed = lake.seal(plan)
+    assert (sealed.rows_out, sealed.dlq_count, sealed.status) == (300, 0, "ok")
+    assert find_gaps(lake.s3, lake.bucket, TABLE) == []
+    assert interval_coverage(lake.s3, lake.bucket, TABLE, start, end).unlisted == ()
+    landed = lake.table()
+    assert sorted(
+        zip(landed["kafka_partition"].to_pylist(), landed["kafka_offset"].to_pylist(), strict=True)
+    ) == sorted((d.partition, d.offset) for d in delivered), "every tick exactly once"
+
+    # The safe partition wrote what the fast path writes: the one-process fast ingest changes no byte.
+    mapped = lake.objects()
+    rerun = lake.ingest_in_child(start, end, chunk_size=20)
+    assert rerun.returncode == 0 and json.loads(rerun.stdout.strip().splitlines()[-1])["decode_mode"] == "fast"
+    assert lake.objects() == mapped

@@ -94,3 +94,29 @@ def test_the_previous_manifest_is_found_across_a_day_boundary():
     found = previous_manifest(s3, "lake", "ticks", datetime(2026, 11, 25, 0, 30, tzinfo=UTC))
     assert found is not None and found.window_end == datetime(2026, 11, 24, 23, 55, tzinfo=UTC)
     assert previous_manifest(s3, "lake", "ticks", datetime(2026, 11, 24, 23, 54, tzinfo=UTC)) is None
+
+
+def test_part_manifests_of_an_unsealed_window_are_neither_a_manifest_nor_data():
+    """The mapped layout: partition tasks wrote their objects and part manifests, the seal never ran."""
+    from market_pipeline.manifest import ObjectEntry, PartitionSummary, PartManifest, write_part_manifest
+
+    s3 = FakeS3()
+    lake_window(s3, T0, {0: (0, 10)})
+    unsealed = lake_window(s3, T0 + FIVE, {0: (10, 15)}, manifest=False)
+    part = PartManifest(
+        "ticks",
+        "topic",
+        T0 + FIVE,
+        T0 + 2 * FIVE,
+        1,
+        PartitionSummary(0, 10, 15, 5, 5, 0),
+        (ObjectEntry(unsealed[0], "data", 0, 10, 14, 5, 7, "2026-11-25", 10),),
+    )
+    write_part_manifest(s3, "lake", part)
+    lake_window(s3, T0 + 2 * FIVE, {0: (15, 20)})
+
+    (gap,) = find_gaps(s3, "lake", "ticks", interval=FIVE)
+    assert (gap.start, gap.end, list(gap.unlisted)) == (T0 + FIVE, T0 + 2 * FIVE, unsealed)
+    coverage = interval_coverage(s3, "lake", "ticks", T0 + FIVE, T0 + 2 * FIVE)
+    assert (coverage.manifests, list(coverage.unlisted)) == (0, unsealed)
+    assert previous_manifest(s3, "lake", "ticks", T0 + 2 * FIVE).window_end == T0 + FIVE

@@ -94,3 +94,16 @@ def test_every_prefix_of_the_bucket():
 def test_event_partitions_are_utc():
     assert layout.dt_hour(datetime(2026, 11, 25, 23, 30, tzinfo=UTC) + timedelta(hours=1)) == ("2026-11-26", 0)
     assert layout.dt_hour_of_epoch_hour(int(T0.timestamp()) // 3600) == ("2026-11-25", 10)
+
+
+def test_part_manifest_keys_and_a_partitions_object_prefix():
+    assert layout.part_manifest_prefix("ticks", T0) == "_parts/ticks/2026-11-25T10:00:00Z/"
+    assert layout.part_manifest_key("ticks", "t", T0, 7) == "_parts/ticks/2026-11-25T10:00:00Z/t+7.json"
+    assert not layout.part_manifest_key("ticks", "t", T0, 7).startswith(layout.manifest_prefix("ticks"))
+    key = layout.data_key("ticks", "t", 10, 5, 9, dt="2026-11-25", hour=10)
+    directory = layout.object_directory(key)
+    assert directory == "raw/ticks/dt=2026-11-25/hour=10/"
+    assert key.startswith(layout.partition_objects_prefix(directory, "t", 10))
+    assert not key.startswith(layout.partition_objects_prefix(directory, "t", 1)), "p1 must not list p10"
+    with pytest.raises(ValueError):
+        layout.part_manifest_key("ticks", "a+b", T0, 0)

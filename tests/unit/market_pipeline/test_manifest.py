@@ -113,3 +113,25 @@ def test_write_read_list_and_latest():
     assert len(list_manifests(s3, "b", "ticks")) == 6
     latest = latest_manifests(s3, "b", "ticks", limit=2)
     assert [m.window_end for m in latest] == [T0 + timedelta(minutes=30), T0 + timedelta(minutes=25)]
+
+
+def test_part_manifest_round_trip_key_and_canonical_bytes():
+    from market_pipeline.manifest import PartManifest, read_part_manifest, write_part_manifest
+
+    part = PartManifest(
+        table="ticks",
+        topic="stock_market_data",
+        window_start=T0,
+        window_end=T0 + timedelta(minutes=5),
+        schema_version=1,
+        partition=PartitionSummary(1, 100, 200, 100, 99, 1),
+        objects=(
+            ObjectEntry("raw/ticks/dt=2026-11-25/hour=10/k.parquet", "data", 1, 100, 199, 99, 4096, "2026-11-25", 10),
+        ),
+    )
+    assert part.key == "_parts/ticks/2026-11-25T10:05:00Z/stock_market_data+1.json"
+    s3 = FakeS3()
+    write_part_manifest(s3, "b", part)
+    assert read_part_manifest(s3, "b", part.key) == part
+    assert s3.objects[part.key] == part.to_json() == PartManifest.from_json(part.to_json()).to_json()
+    assert read_part_manifest(s3, "b", part.key.replace("+1", "+2")) is None

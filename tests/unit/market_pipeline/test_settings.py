@@ -25,3 +25,12 @@ def test_retries_are_settings(monkeypatch):
     monkeypatch.setenv("PIPELINE_TASK_RETRIES", "many")
     with pytest.raises(ValueError, match="PIPELINE_TASK_RETRIES must be an integer"):
         PipelineSettings()
+
+
+def test_ingest_scale_out_settings(monkeypatch):
+    monkeypatch.delenv("PIPELINE_MAX_INGEST_TASKS", raising=False)
+    monkeypatch.delenv("PIPELINE_INGEST_POOL", raising=False)
+    assert (PipelineSettings().max_ingest_tasks, PipelineSettings().ingest_pool) == (16, "default_pool")
+    monkeypatch.setenv("PIPELINE_MAX_INGEST_TASKS", "0")
+    with pytest.raises(ValueError, match="PIPELINE_MAX_INGEST_TASKS"):
+        PipelineSettings()

@@ -13,7 +13,7 @@ from market_pipeline.ingest.kafka_window import (
     _PartitionCursor,
     window_consumer_config,
 )
-from market_pipeline.ingest.run import IngestOptions
+from market_pipeline.ingest.options import IngestOptions
 
 
 def messages(partition: int, offsets: range | list[int]) -> list[Message]:
