@@ -54,3 +54,13 @@ def test_wall_clock_source_starts_at_the_next_open_when_closed() -> None:
     first = next(blocks)
     assert symbols == ("AAPL",)
     assert first.event_us[0] >= to_us(datetime(2026, 11, 30, 9, 30, tzinfo=NEW_YORK))
+
+
+def test_start_prices_continue_the_market_where_it_left_off() -> None:
+    """A run given start prices trades around them, not around the universe's reference prices."""
+    config = SimulatorConfig(universe="AAPL,MSFT", rate=10, clock="simulated", start_prices={"AAPL": 400.0})
+    symbols, blocks = make_source(config)
+    block = next(blocks)
+    first_price = {s: block.price[block.sym == i][0] / 10_000 for i, s in enumerate(symbols)}
+    assert abs(first_price["AAPL"] - 400.0) < 4.0, first_price
+    assert abs(first_price["MSFT"] - 425.0) < 5.0, "a symbol without a start price keeps the reference"
