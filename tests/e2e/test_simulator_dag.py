@@ -70,3 +70,21 @@ def test_simulator_dag_fails_clearly_for_replay_without_file(airflow_db, kafka_t
     dag = load_dag("stock_market_simulator")
     dr = dag.test(run_conf={"duration_s": 1, "mode": "replay"})
     assert dr.state == "failed"
+
+
+def test_consecutive_runs_continue_the_market_with_seeds_of_their_own(airflow_db, kafka_topic, monkeypatch) -> None:
+    """The default seed (0) gives each run its own; each run starts at the prices the last one ended at."""
+    topic = kafka_topic(partitions=3, prefix="e2e_sim")
+    monkeypatch.setenv("PIPELINE_TOPIC", topic)
+    dag = load_dag("stock_market_simulator")
+    conf = {"duration_s": 2, "rate": 2000, "universe": "AAPL,MSFT,NVDA"}
+    summaries = []
+    for _ in range(2):
+        dr = dag.test(run_conf=conf)
+        assert dr.state == "success"
+        summaries.append(_xcom(dr, "simulate", "summary"))
+        assert _xcom(dr, "simulate") == summaries[-1], "the summary is also the return value"
+    first, second = summaries
+    assert first["seed"] != second["seed"] and first["seed"] > 0
+    assert first["start_prices"] is None, "an empty topic: the universe's reference prices"
+    assert second["start_prices"] == first["last_prices"], "the market continues where it left off"
