@@ -88,3 +88,22 @@ def test_consecutive_runs_continue_the_market_with_seeds_of_their_own(airflow_db
     assert first["seed"] != second["seed"] and first["seed"] > 0
     assert first["start_prices"] is None, "an empty topic: the universe's reference prices"
     assert second["start_prices"] == first["last_prices"], "the market continues where it left off"
+
+    # The Market pipeline page lists both runs with their counts, read from Airflow's metadata DB.
+    from fastapi.testclient import TestClient
+
+    from market_pipeline.settings import load_settings
+    from tests.support import market_ui_app
+
+    with TestClient(market_ui_app(load_settings())) as client:
+        body = client.get("/api/producer?limit=100").json()
+    assert body["error"] is None, body
+    listed = {r["seed"]: r for r in body["runs"] if r["final"]}
+    for summary in summaries:
+        row = listed[summary["seed"]]
+        assert (row["state"], row["sent"], row["delivered"], row["undelivered"]) == (
+            "success",
+            summary["sent"],
+            summary["delivered"],
+            0,
+        )
