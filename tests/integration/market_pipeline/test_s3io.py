@@ -19,7 +19,7 @@ def test_a_missing_bucket_means_not_set_up_yet(boto_client) -> None:
         lambda: s3io.list_keys(s3, bucket, "raw/"),
         lambda: s3io.get_bytes(s3, bucket, "_manifests/ticks/x.json"),
     ):
-        with pytest.raises(s3io.BucketMissingError, match="not set up yet. Run stock_market_setup"):
+        with pytest.raises(s3io.BucketMissingError, match=r"not set up yet\. Run stock_market_setup"):
             call()
 
 

@@ -32,7 +32,7 @@ def test_the_start_date_is_required_where_it_is_used_and_parsed_as_utc(monkeypat
 
     monkeypatch.delenv("PIPELINE_START_DATE", raising=False)
     settings = PipelineSettings()  # the simulator and setup need no start date
-    with pytest.raises(ValueError, match="PIPELINE_START_DATE is not set.*make up"):
+    with pytest.raises(ValueError, match=r"PIPELINE_START_DATE is not set.*make up"):
         _ = settings.start_date
     monkeypatch.setenv("PIPELINE_START_DATE", "2026-11-25T10:00:00Z")
     assert PipelineSettings().start_date == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
