@@ -94,23 +94,33 @@ def trading_calendar(config: SimulatorConfig) -> TradingCalendar:
     return TradingCalendar(always_open=config.always_open, holidays=config.holidays)
 
 
+# A task stopped with its process group gets SIGTERM twice at once (from the group signal and from
+# Airflow's supervisor, which forwards it): a second signal this soon is the same request.
+DUPLICATE_SIGNAL_WINDOW_S = 2.0
+
+
 @contextlib.contextmanager
 def _stop_on_signals(stop: threading.Event, enabled: bool) -> Iterator[None]:
-    """SIGINT/SIGTERM set ``stop`` (the loop then flushes); a second signal aborts at once.
+    """SIGINT/SIGTERM set ``stop`` (the loop then flushes); a later second signal aborts at once.
 
     Airflow stops a task with SIGTERM (its handler calls the operator's on_kill), so the previous
     Python handler is chained after setting the event. Signals can only be handled in the main thread;
-    elsewhere the caller's stop_event is the way to stop.
+    elsewhere the caller's stop_event is the way to stop. A second signal within
+    ``DUPLICATE_SIGNAL_WINDOW_S`` of the first is taken as a duplicate (see above), not as "abort".
     """
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    first_at: list[float] = []
 
     def handler(signum: int, frame: Any) -> None:
         if stop.is_set():
+            if first_at and time.monotonic() - first_at[0] < DUPLICATE_SIGNAL_WINDOW_S:
+                return
             raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborting without flush")
         log.info("received %s: stopping after a flush", signal.Signals(signum).name)
+        first_at.append(time.monotonic())
         stop.set()
         prev = previous.get(signal.Signals(signum))
         if callable(prev) and prev is not signal.default_int_handler:

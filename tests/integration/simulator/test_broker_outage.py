@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from devstack.processes import free_port, pids_with_argument
-from simulator import SimulatorConfig, run
+from simulator import RunResult, SimulatorConfig, run
 from tests.support import ROOT, wait_for
 
 pytestmark = pytest.mark.integration
@@ -99,17 +99,6 @@ def _count(broker: Broker, topic: str) -> int:
         consumer.close()
 
 
-def _run_in_thread(config: SimulatorConfig, bootstrap: str) -> tuple[threading.Thread, dict]:
-    out: dict = {}
-
-    def target() -> None:
-        out["result"] = run(config, {"bootstrap.servers": bootstrap})
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    return thread, out
-
-
 def _config(topic: str, **kwargs) -> SimulatorConfig:
     return SimulatorConfig(
         topic=topic,
@@ -122,42 +111,102 @@ def _config(topic: str, **kwargs) -> SimulatorConfig:
     )
 
 
-def test_an_outage_shorter_than_the_limit_loses_nothing(broker: Broker, caplog) -> None:
-    topic = _topic(broker)
-    caplog.set_level(logging.INFO)
-    thread, out = _run_in_thread(_config(topic, duration_s=12, outage_limit_s=60), broker.bootstrap)
-    time.sleep(2)  # the run is producing (a fixed point in its duration, not synchronisation)
-    down_at = time.monotonic()
-    broker.stop()
-    time.sleep(3)
-    broker.start()
-    outage = time.monotonic() - down_at
-    thread.join(timeout=120)
-    assert not thread.is_alive()
-    result = out["result"]
-    assert outage < 60, f"the outage ({outage:.0f} s) was meant to be shorter than the limit"
+@dataclass
+class Outage:
+    seconds: float
+    results: dict[str, RunResult]
+    topics: dict[str, str]
+    records: list[logging.LogRecord]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(scope="module")
+def outage(broker: Broker) -> Outage:
+    """One real outage (the broker stopped for about 15 s) under three simulator runs at once:
+
+    - `waits`: an outage limit of 60 s, longer than the outage;
+    - `gives_up`: a limit of 5 s, shorter than the outage;
+    - `shut_down`: a limit of 60 s, stopped (as SIGTERM stops it) while the broker is down.
+    """
+    configs = {
+        "waits": dict(duration_s=25, outage_limit_s=60),
+        "gives_up": dict(duration_s=60, outage_limit_s=5),
+        "shut_down": dict(duration_s=60, outage_limit_s=60, flush_timeout_s=2.0),
+    }
+    topics = {name: _topic(broker) for name in configs}
+    stops = {name: threading.Event() for name in configs}
+    results: dict[str, RunResult] = {}
+    collect = _Collect()
+    logging.getLogger().addHandler(collect)
+    threads = [
+        threading.Thread(
+            target=lambda n=name: results.update(
+                {n: run(_config(topics[n], **configs[n]), {"bootstrap.servers": broker.bootstrap}, stops[n])}
+            ),
+            daemon=True,
+        )
+        for name in configs
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(3)  # every run is producing (a point in the scenario, not synchronisation)
+        down_at = time.monotonic()
+        broker.stop()
+        try:
+            time.sleep(3)  # ticks pile up for the missing broker
+            stops["shut_down"].set()
+            time.sleep(6)
+        finally:
+            broker.start()
+        seconds = time.monotonic() - down_at
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        logging.getLogger().removeHandler(collect)
+    return Outage(seconds, results, topics, collect.records)
+
+
+def test_an_outage_shorter_than_the_limit_loses_nothing(outage: Outage, broker: Broker) -> None:
+    result = outage.results["waits"]
+    assert outage.seconds < 60, f"the outage ({outage.seconds:.0f} s) was meant to be shorter than the limit"
     assert result.failed == 0 and result.stop_reason == "duration", result.to_dict()
     assert result.delivered == result.sent > 0
-    assert _messages_in(broker, topic) == result.delivered, "every tick once: none lost, none written twice"
-    # librdkafka's own lines come through Python logging, capped at WARNING and rate-limited.
-    kafka_lines = [r for r in caplog.records if r.name.startswith("librdkafka")]
-    assert all(r.levelno <= logging.WARNING for r in kafka_lines)
-    assert len(kafka_lines) < 40, f"{len(kafka_lines)} librdkafka log lines for one short outage"
+    assert _messages_in(broker, outage.topics["waits"]) == result.delivered, "every tick once: none lost or doubled"
 
 
-def test_an_outage_longer_than_the_limit_counts_every_undelivered_tick(broker: Broker) -> None:
-    topic = _topic(broker)
-    thread, out = _run_in_thread(_config(topic, duration_s=60, outage_limit_s=10), broker.bootstrap)
-    time.sleep(2)
-    broker.stop()
-    try:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "the run gives up once a tick exceeded the outage limit"
-    finally:
-        broker.start()
-    result = out["result"]
+def test_an_outage_longer_than_the_limit_counts_every_undelivered_tick(outage: Outage, broker: Broker) -> None:
+    result = outage.results["gives_up"]
+    assert outage.seconds > 5
     assert result.stop_reason.startswith("ticks undelivered"), result.to_dict()
     assert result.duration_s < 30, "it stopped at the limit, not at the end of its duration"
     assert result.failed > 0 and result.delivered > 0, result.to_dict()
     assert result.sent == result.delivered + result.failed
-    assert _messages_in(broker, topic) == result.delivered, "the broker has exactly the delivered ticks"
+    assert _messages_in(broker, outage.topics["gives_up"]) == result.delivered, "the broker has exactly those"
+
+
+def test_a_shutdown_during_an_outage_reports_the_ticks_it_could_not_deliver(outage: Outage, broker: Broker) -> None:
+    """Stopped (SIGTERM in Airflow) while the broker is down: a short flush, then every tick still waiting
+    is undelivered. The DAG fails such a run: a shutdown with losses is never a success."""
+    result = outage.results["shut_down"]
+    assert result.stop_reason == "stopped" and result.failed > 0, result.to_dict()
+    assert result.sent == result.delivered + result.failed
+    assert _messages_in(broker, outage.topics["shut_down"]) == result.delivered
+
+
+def test_an_outage_is_a_few_warnings_in_the_log(outage: Outage) -> None:
+    """librdkafka's own lines come through Python logging, capped at WARNING and rate-limited."""
+    kafka_lines = [r for r in outage.records if r.name.startswith("librdkafka")]
+    assert kafka_lines, "librdkafka's lines reach Python logging"
+    assert all(r.levelno <= logging.WARNING for r in kafka_lines)
+    per_run = len(kafka_lines) / len(outage.results)
+    assert per_run < 40, f"{len(kafka_lines)} librdkafka log lines for one {outage.seconds:.0f} s outage"

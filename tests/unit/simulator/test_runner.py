@@ -17,8 +17,10 @@ from simulator.pacing import Feed
 from simulator.runner import _stop_on_signals, make_source
 
 
-def test_sigterm_sets_the_stop_event_and_chains_airflows_handler() -> None:
+def test_sigterm_sets_the_stop_event_and_chains_airflows_handler(monkeypatch) -> None:
     """Airflow's task runner handles SIGTERM by calling on_kill; ours must set the event and chain."""
+    from simulator import runner
+
     calls: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
     try:
@@ -27,6 +29,9 @@ def test_sigterm_sets_the_stop_event_and_chains_airflows_handler() -> None:
             os.kill(os.getpid(), signal.SIGTERM)
             assert stop.wait(5)
             assert calls == [signal.SIGTERM]
+            os.kill(os.getpid(), signal.SIGTERM)  # the same stop, delivered twice (group + supervisor)
+            assert calls == [signal.SIGTERM], "a duplicate neither aborts nor reaches Airflow's handler again"
+            monkeypatch.setattr(runner, "DUPLICATE_SIGNAL_WINDOW_S", 0.0)
             with pytest.raises(KeyboardInterrupt, match="second SIGTERM"):
                 os.kill(os.getpid(), signal.SIGTERM)
         assert signal.getsignal(signal.SIGTERM) is not None and calls == [signal.SIGTERM]
