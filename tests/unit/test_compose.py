@@ -150,3 +150,10 @@ def test_connections_match_the_local_stack(compose):
             assert theirs.get("schema") == ours.get("schema"), key
     aws = json.loads(compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW_CONN_AWS_DEFAULT"])
     assert aws["extra"]["endpoint_url"] == "http://local-aws:4566"
+
+
+def test_the_pipeline_start_date_is_required_and_shared(compose):
+    """Ingest and catalog need PIPELINE_START_DATE; compose refuses to start without it (from .env)."""
+    for name in (*AIRFLOW_SERVICES, "airflow-init"):
+        value = compose["services"][name]["environment"]["PIPELINE_START_DATE"]
+        assert value.startswith("${PIPELINE_START_DATE:?"), (name, value)
