@@ -8,7 +8,7 @@ SYNCED := $(VENV)/.synced
 # devstack (tools/) is an installed package: it learns where the checkout is from this variable.
 export PIPELINE_PROJECT_ROOT := $(CURDIR)
 
-.PHONY: install services up stop status restart airflow test bench lint fmt clean-state help
+.PHONY: install services up stop status restart airflow test bench compat-table lint fmt clean-state help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ test: install ## run the whole test suite (starts and stops its own services)
 
 bench: install ## run the benchmarks (starts and stops its own services)
 	@scripts/bench.sh
+
+compat-table: install ## run the Athena conformance corpus and rewrite the README's compatibility table
+	@$(VENV)/bin/pytest -p no:cacheprovider -q tests/integration/local_aws/conformance || true
+	@$(PY) -m tests.integration.local_aws.conformance.compat_table --write README.md
 
 lint: install ## ruff
 	@$(VENV)/bin/ruff check .

@@ -17,7 +17,11 @@ data interval `[data_interval_start, data_interval_end)`:
    the interval into the bars table `PIPELINE_BARS_TABLE` (partition `ingest_window`=HHMM, replaced on
    rerun); **check_bars_match_pandas** recomputes them with pandas from the raw rows.
 5. **write_validation_report** writes `_reports/<table>/<interval end>.json` (also the task's result)
-   with every check's expected and actual numbers, and fails the run if any check failed.
+   with every check's expected and actual numbers, and fails the run if any check failed. It runs
+   whatever happened before: when the manifest never came (the sensor timed out), the report says
+   "no manifest: ingest did not complete" and lists objects of the interval's offsets that no
+   manifest lists (a window that died half-written); such objects fail the report of a complete
+   interval too, by key.
 
 **Schedule:** the same data intervals as `stock_market_ingest` (`CronDataIntervalTimetable`, every
 `PIPELINE_INTERVAL_MINUTES` minutes, 5 by default) from `PIPELINE_START_DATE`, **every one of them**
@@ -189,6 +193,7 @@ with DAG(
 
         from market_pipeline.catalog import report as reports
         from market_pipeline.catalog.query_results import first_row
+        from market_pipeline.coverage import interval_coverage
 
         states = ti.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id])[dag_run.run_id]
         states.pop(ti.task_id, None)
@@ -196,6 +201,10 @@ with DAG(
         query_id = ti.xcom_pull(task_ids="validation_stats")
         stats = (
             first_row(AthenaHook(aws_conn_id=settings.aws_conn_id).get_query_results(query_id)) if query_id else None
+        )
+        s3 = S3Hook(aws_conn_id=settings.aws_conn_id).get_conn()
+        coverage = interval_coverage(
+            s3, settings.bucket, settings.table, dag_run.data_interval_start, dag_run.data_interval_end
         )
         report = reports.build_report(
             table=settings.table,
@@ -205,8 +214,9 @@ with DAG(
             stats=stats,
             task_states={t: str(s) for t, s in states.items()},
             bars=ti.xcom_pull(task_ids="check_bars_match_pandas"),
+            coverage=coverage,
         )
-        reports.write_report(S3Hook(aws_conn_id=settings.aws_conn_id).get_conn(), settings.bucket, report)
+        reports.write_report(s3, settings.bucket, report)
         if report["status"] != "passed":
             raise AirflowFailException(reports.failure_summary(report))
         return report

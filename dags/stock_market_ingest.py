@@ -24,10 +24,14 @@ carry no wall-clock time, so a retry, a clear or a backfill overwrites the same 
 bytes. A failure before the manifest leaves no manifest; the retry completes the window.
 
 **When it fails on purpose.** The window is still open (its end + `grace_seconds` is in the future and not
-every partition has a later message); Kafka does not answer (bounded timeouts); the window is older than
-the topic's retention (messages were deleted; never an empty success); the share of bad messages is
-above `max_bad_share` (everything is written first, then the run fails without retrying, so someone
-looks at the dead letters).
+every partition has a later message); Kafka does not answer (bounded timeouts; retried); messages of the
+window were deleted by retention (decided from the topic's retention read from the broker and from
+earlier manifests; never an empty success, not retried); the share of bad messages is above
+`max_bad_share` (everything is written first, then the run fails without retrying, so someone looks at
+the dead letters). Messages breaking the tick contract (README) go to the dead letters with a reason.
+
+**A crashed attempt.** If an attempt dies without reporting an error (a native crash, a kill), its
+marker under `_attempts/` stays; the retry decodes with the Python decoder alone (slower, same bytes).
 
 **Params**
 - `grace_seconds`: how long after the interval end to wait for stragglers when a partition has no later message.
@@ -103,7 +107,8 @@ with DAG(
         from market_pipeline.ingest.kafka_window import WindowExpiredError
         from market_pipeline.ingest.run import BadShareExceededError, IngestOptions
         from market_pipeline.ingest.run import ingest_window as run_window
-        from pipeline_airflow.kafka import WindowConsumerHook
+        from market_pipeline.schema import TickContract
+        from pipeline_airflow.kafka import WindowConsumerHook, admin_client
 
         assert params is not None and outlet_events is not None
         if data_interval_start is None or data_interval_end is None or data_interval_start >= data_interval_end:
@@ -114,6 +119,7 @@ with DAG(
             grace_seconds=params["grace_seconds"],
             max_bad_share=params["max_bad_share"],
             chunk_size=params["chunk_size"],
+            contract=TickContract.from_settings(settings),
         )
         consumer = WindowConsumerHook(
             topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, group_id=settings.consumer_group
@@ -128,6 +134,7 @@ with DAG(
                 window_start=data_interval_start,
                 window_end=data_interval_end,
                 options=options,
+                admin=admin_client(settings.kafka_conn_id),  # the topic's retention, read from the broker
             )
         except (BadShareExceededError, WindowExpiredError) as exc:
             raise AirflowFailException(str(exc)) from exc  # a retry would do the same again

@@ -11,6 +11,7 @@ asks, every key is built (and parsed) here and nowhere else; a test fails on a p
     raw/<table>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet
     dlq/<table>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>+<last offset>.parquet
     _manifests/<table>/<window end>.json          written last: the window is complete
+    _attempts/<table>/<window end>/<scope>.json   an ingest attempt in progress (deleted when it completes)
     _reports/<table>/<interval end>.json          the catalog's validation report
     curated/<bars table>/dt=../hour=../ingest_window=HHMM/...   written by Athena (INSERT INTO)
     athena-results/                               Athena's output location (the workgroup's)
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 RAW = "raw"
 DLQ = "dlq"
 MANIFESTS = "_manifests"
+ATTEMPTS = "_attempts"
 REPORTS = "_reports"
 CURATED = "curated"
 ATHENA_RESULTS = "athena-results"
@@ -103,6 +105,20 @@ def manifest_prefix(table: str) -> str:
     return f"{MANIFESTS}/{table}/"
 
 
+def manifest_day_prefix(table: str, day: str) -> str:
+    """The manifests of windows ending on `day` (YYYY-MM-DD): manifest names start with the end instant."""
+    return f"{manifest_prefix(table)}{day}"
+
+
+def attempt_prefix(table: str) -> str:
+    return f"{ATTEMPTS}/{table}/"
+
+
+def raw_hour_prefix(table: str, dt: str, hour: int) -> str:
+    """The data objects of one Hive partition (dt, hour)."""
+    return f"{raw_prefix(table)}dt={dt}/hour={hour:02d}/"
+
+
 def report_prefix(table: str) -> str:
     return f"{REPORTS}/{table}/"
 
@@ -150,7 +166,7 @@ class ObjectKey:
 
 def data_key(table: str, topic: str, partition: int, first: int, last: int, dt: str, hour: int) -> str:
     """raw/<table>/dt=YYYY-MM-DD/hour=HH/<topic>+<partition>+<first offset>+<last offset>.parquet"""
-    return f"{raw_prefix(table)}dt={dt}/hour={hour:02d}/{_file_name(topic, partition, first, last)}"
+    return f"{raw_hour_prefix(table, dt, hour)}{_file_name(topic, partition, first, last)}"
 
 
 def dlq_key(table: str, topic: str, partition: int, first: int, last: int, dt: str) -> str:
@@ -184,6 +200,14 @@ def parse_key(key: str) -> ObjectKey | None:
 
 def manifest_key(table: str, window_end: datetime) -> str:
     return f"{manifest_prefix(table)}{format_instant(window_end)}.json"
+
+
+def attempt_key(table: str, window_end: datetime, scope: str = "window") -> str:
+    """The marker of an ingest attempt on the window ending at `window_end` (scope: the whole window, or
+    one unit of it, e.g. "p0" for partition 0 when partitions are ingested by separate tasks)."""
+    if not scope or "/" in scope:
+        raise ValueError(f"attempt scope {scope!r} must be a non-empty name without '/'")
+    return f"{attempt_prefix(table)}{format_instant(window_end)}/{scope}.json"
 
 
 def report_key(table: str, interval_end: datetime) -> str:

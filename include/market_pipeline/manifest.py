@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from market_pipeline import layout, s3io
@@ -182,3 +182,43 @@ def latest_manifests(s3: Any, bucket: str, table: str, limit: int = 10) -> list[
     keys = [key for _, key in manifest_keys(s3, bucket, table)[-limit:]] if limit > 0 else []
     found = (read_manifest(s3, bucket, key) for key in reversed(keys))
     return [m for m in found if m is not None]
+
+
+def previous_manifest(s3: Any, bucket: str, table: str, before: datetime, max_days: int = 31) -> Manifest | None:
+    """The manifest of the newest window ending at or before `before`, looking back at most `max_days`.
+
+    The window ending exactly at `before` (the usual predecessor) costs one GET; otherwise one listing
+    per day back, since manifest names start with their end instant.
+    """
+    contiguous = read_manifest(s3, bucket, layout.manifest_key(table, before))
+    if contiguous is not None:
+        return contiguous
+    prefix = layout.manifest_prefix(table)
+    day = before.date()
+    for _ in range(max_days):
+        dated = (
+            (layout.instant_of(key, prefix), key)
+            for key in s3io.list_keys(s3, bucket, layout.manifest_day_prefix(table, day.isoformat()))
+        )
+        earlier = sorted((end, key) for end, key in dated if end is not None and end <= before)
+        if earlier:
+            return read_manifest(s3, bucket, earlier[-1][1])
+        day -= timedelta(days=1)
+    return None
+
+
+def next_manifest(s3: Any, bucket: str, table: str, after: datetime, max_days: int = 31) -> Manifest | None:
+    """The manifest of the oldest window starting at or after `after`, looking ahead at most `max_days`."""
+    prefix = layout.manifest_prefix(table)
+    day = after.date()
+    for _ in range(max_days):
+        dated = (
+            (layout.instant_of(key, prefix), key)
+            for key in s3io.list_keys(s3, bucket, layout.manifest_day_prefix(table, day.isoformat()))
+        )
+        for _end, key in sorted((end, key) for end, key in dated if end is not None and end > after):
+            manifest = read_manifest(s3, bucket, key)
+            if manifest is not None and manifest.window_start >= after:
+                return manifest
+        day += timedelta(days=1)
+    return None

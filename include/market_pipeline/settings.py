@@ -34,6 +34,16 @@ def _env_float(name: str, default: float) -> float:
     return _env_parsed(name, default, float, "a number")
 
 
+def _instant(text: str) -> datetime:
+    """An ISO-8601 instant with a zone (Z or an offset), or a date meaning its midnight UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        if "T" in text or " " in text:
+            raise ValueError(f"{text!r} has no time zone")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def _env_parsed(name: str, default: Any, parse: Callable[[str], Any], kind: str) -> Any:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -86,6 +96,16 @@ class PipelineSettings:
     producer_outage_limit_seconds: int = field(
         default_factory=lambda: _env_int("PIPELINE_PRODUCER_OUTAGE_LIMIT_SECONDS", 300)
     )
+    # The tick contract's event-time bounds (market_pipeline.schema: EVENT_TIME_FLOOR, MAX_EVENT_TIME_SKEW;
+    # a unit test keeps these defaults equal to those). Replaying prices older than the floor: lower it.
+    event_time_floor: datetime = field(
+        default_factory=lambda: _env_parsed(
+            "PIPELINE_EVENT_TIME_FLOOR", datetime(1990, 1, 1, tzinfo=UTC), _instant, "an ISO-8601 instant with a zone"
+        )
+    )
+    max_event_time_skew_seconds: float = field(
+        default_factory=lambda: _env_float("PIPELINE_MAX_EVENT_TIME_SKEW_SECONDS", 300.0)
+    )
 
     def __post_init__(self) -> None:
         if self.interval_minutes not in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60):
@@ -101,6 +121,8 @@ class PipelineSettings:
             raise ValueError("PIPELINE_SIMULATOR_RATE must be >= 0 and PIPELINE_SIMULATOR_DURATION_SECONDS >= 1")
         if not 10 <= self.producer_outage_limit_seconds <= 24 * 3600:
             raise ValueError("PIPELINE_PRODUCER_OUTAGE_LIMIT_SECONDS must be between 10 and 86400")
+        if self.max_event_time_skew_seconds < 0:
+            raise ValueError("PIPELINE_MAX_EVENT_TIME_SKEW_SECONDS must not be negative")
 
     @property
     def start_date(self) -> datetime:

@@ -12,6 +12,7 @@ Endpoints (relative to the mount point):
     GET /api/producer     the simulator's newest runs: sent, acknowledged, undelivered (?limit=1..100)
     GET /api/windows      latest ingest windows from _manifests/<table>/  (?limit=1..100)
     GET /api/reports      latest validation reports from _reports/<table>/ (?limit=1..100)
+    GET /api/gaps         spans no ingest window covers, their unlisted objects, open attempts (?days=1..31)
     GET /api/freshness    newest queryable tick (Athena, cached 30 s) vs now
     GET /api/symbols      symbols with one-minute bars and their newest minute (cached 60 s)
     GET /api/bars         ?symbols=AAPL,MSFT&minutes=1..1440[&end=ISO|latest]: one-minute OHLCV
@@ -34,9 +35,10 @@ from market_pipeline import layout
 from market_pipeline.settings import PipelineSettings
 from market_ui import queries
 from market_ui.clients import Clients
+from market_ui.gaps import gap_summary
 from market_ui.lag import fetch_offsets
 from market_ui.lakeview import latest_reports, latest_windows
-from market_ui.params import ParamError, parse_end, parse_limit, parse_minutes, parse_symbols
+from market_ui.params import ParamError, parse_end, parse_int, parse_limit, parse_minutes, parse_symbols
 from market_ui.producer import producer_panel
 
 log = logging.getLogger(__name__)
@@ -206,6 +208,18 @@ def create_app(
             n = parse_limit(limit)
             rows = latest_reports(clients.s3(), settings.bucket, settings.table, n)
             return {"reports": rows, "failed": sum(1 for r in rows if r["status"] != "passed")}
+
+        return answer(panel, compute)
+
+    @app.get("/api/gaps")
+    def gaps(days: str | None = None) -> JSONResponse:
+        panel = {"panel": "gaps", "bucket": settings.bucket, "table": settings.table}
+
+        def compute() -> dict[str, Any]:
+            span = parse_int(days, "days", 7, 1, 31, " days")
+            since = clock() - timedelta(days=span)
+            interval = timedelta(minutes=settings.interval_minutes)
+            return {"days": span, **gap_summary(clients.s3(), settings.bucket, settings.table, since, interval)}
 
         return answer(panel, compute)
 

@@ -93,7 +93,7 @@ def test_importing_every_library_module_loads_no_airflow():
 # --- the S3 layout has one owner ---------------------------------------------------------------------
 
 LAYOUT = INCLUDE / "market_pipeline" / "layout.py"
-PREFIX = re.compile(r"(?<![\w.-])(raw|dlq|_manifests|_reports|curated)/|athena-results")
+PREFIX = re.compile(r"(?<![\w.-])(raw|dlq|_manifests|_attempts|_reports|curated)/|athena-results")
 
 
 def code_strings(path: Path) -> list[tuple[int, str]]:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka.admin import ConfigResource
 
 from market_pipeline.layout import format_instant
 
@@ -63,7 +64,40 @@ class WindowNotClosedError(WindowError):
 
 
 class WindowExpiredError(WindowError):
-    """Messages of the window may have been deleted by retention; an empty result would be a lie."""
+    """Messages of the window were, or may have been, deleted (retention); an empty result would be a lie."""
+
+
+# Errors that mean "the broker (or the partition's leader) cannot answer now": a retry can succeed.
+# _UNKNOWN_PARTITION is what librdkafka reports for a partition it just listed once its broker is gone.
+_UNAVAILABLE = frozenset(
+    {
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._UNKNOWN_PARTITION,
+        KafkaError._WAIT_COORD,
+        KafkaError._RESOLVE,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.BROKER_NOT_AVAILABLE,
+        KafkaError.REPLICA_NOT_AVAILABLE,
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError.NETWORK_EXCEPTION,
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+    }
+)
+
+
+def _text(error: object) -> str:
+    return error.str() if isinstance(error, KafkaError) else str(error)
+
+
+def broker_unavailable(error: object) -> bool:
+    """Whether a KafkaError says the broker is unreachable or busy rather than that the request is wrong."""
+    if not isinstance(error, KafkaError):
+        return False
+    return error.code() in _UNAVAILABLE or error.retriable()
 
 
 class WindowConsumer(Protocol):
@@ -162,9 +196,11 @@ def _kafka_call(what: str, call: Callable[[], Any]) -> Any:
         return call()
     except KafkaException as exc:
         err = exc.args[0] if exc.args else None
-        code = err.code() if isinstance(err, KafkaError) else None
-        if code in (KafkaError._TIMED_OUT, KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN):
-            raise BrokerUnavailableError(f"Kafka did not answer {what}: {exc}") from exc
+        if broker_unavailable(err):
+            raise BrokerUnavailableError(
+                f"Kafka did not answer {what}: the broker is unavailable or restarting ({_text(err)}); "
+                "the run is retried"
+            ) from exc
         raise WindowError(f"Kafka error during {what}: {exc}") from exc
 
 
@@ -172,6 +208,10 @@ def topic_partitions(consumer: WindowConsumer, topic: str, timeout: float) -> li
     """Partition ids of `topic`; fails clearly if the broker is down or the topic does not exist."""
     metadata = _kafka_call(f"metadata for topic {topic!r}", lambda: consumer.list_topics(topic, timeout))
     topic_meta = metadata.topics.get(topic)
+    if topic_meta is not None and broker_unavailable(topic_meta.error):
+        raise BrokerUnavailableError(
+            f"topic {topic!r} has no available leader: {topic_meta.error} (the run is retried)"
+        )
     if topic_meta is None or topic_meta.error is not None:
         error = topic_meta.error if topic_meta is not None else "absent from metadata"
         raise WindowError(f"topic {topic!r} is not available: {error}")
@@ -186,6 +226,11 @@ def _offsets_for(
     offsets: dict[int, int] = {}
     for tp in result:
         if tp.error is not None:
+            if broker_unavailable(tp.error):
+                raise BrokerUnavailableError(
+                    f"Kafka could not look up offsets of {topic}[{tp.partition}]: the broker is unavailable or "
+                    f"restarting ({_text(tp.error)}); the run is retried"
+                )
             raise WindowError(f"offsets_for_times failed for {topic}[{tp.partition}]: {tp.error}")
         offsets[tp.partition] = tp.offset
     return offsets
@@ -229,21 +274,92 @@ def wait_until_closed(
         sleep(max(0.0, min(poll_interval, deadline - clock())))
 
 
+@dataclass(frozen=True)
+class RetentionEvidence:
+    """What is known about the messages deleted below a partition's log start offset (retention, or
+    an operator's delete-records), to decide whether any of them belonged to the window.
+
+    The facts come from the broker (the topic's retention settings) and from manifests (the offsets
+    earlier runs read), never from a guess: LogAppendTime timestamps only grow with the offset, so an
+    offset an earlier window ended at bounds the timestamps of everything below it.
+    """
+
+    # The topic's retention.ms / retention.bytes (-1: unlimited); None: unknown.
+    retention_ms: int | None = None
+    retention_bytes: int | None = None
+    # This window's own manifest (a rerun): its start offset per partition.
+    window_starts: Mapping[int, int] = field(default_factory=dict)
+    # The newest manifest of an earlier window: its end and its end offset per partition.
+    previous_end: datetime | None = None
+    previous_end_offsets: Mapping[int, int] = field(default_factory=dict)
+
+    # Time retention deletes a segment once its newest message is older than retention.ms; this margin
+    # covers clock skew between the broker and this worker.
+    CLOCK_MARGIN_MS = 60_000
+
+    def lost(self, window: Window, partition: int, log_start: int, now_ms: float) -> str | None:
+        """Why messages of `window` on `partition` may be among those deleted below `log_start`, or None
+        when the evidence shows they were not (called when the window starts at or before log_start)."""
+        own = self.window_starts.get(partition)
+        if own is not None:
+            if own >= log_start:
+                return None
+            return (
+                f"this window's manifest says it started at offset {own}, below the first retained offset "
+                f"{log_start}: its messages were deleted, so a rerun cannot reproduce it (its objects in S3 "
+                "stay as the first run wrote them)"
+            )
+        read_up_to = self.previous_end_offsets.get(partition)
+        if read_up_to is not None and read_up_to >= log_start:
+            return None  # everything deleted precedes an earlier window's end, so this window's start
+        if read_up_to is not None and self.previous_end == window.start:
+            return (
+                f"offsets {read_up_to}..{log_start - 1} were appended after the previous window "
+                f"(ending {format_instant(window.start)}) and deleted before this window could read them"
+            )
+        time_only = self.retention_bytes is None or self.retention_bytes < 0
+        if self.retention_ms is not None and self.retention_ms >= 0 and time_only:
+            if window.start_ms >= now_ms - self.retention_ms + self.CLOCK_MARGIN_MS:
+                return None  # time retention only deletes messages older than now - retention.ms
+            return f"the window is older than the topic's retention ({self.retention_ms} ms)"
+        if self.retention_bytes is not None and self.retention_bytes >= 0:
+            return (
+                f"the topic deletes by size (retention.bytes={self.retention_bytes}), which can remove messages "
+                "of any age, and no earlier manifest shows the deleted offsets were read"
+            )
+        return "nothing shows the deleted offsets precede this window (no manifest of an earlier window reaches them)"
+
+
+def read_topic_retention(admin: Any, topic: str, timeout: float) -> tuple[int | None, int | None]:
+    """The topic's (retention.ms, retention.bytes) as the broker states them (-1: unlimited)."""
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    future = _kafka_call(
+        f"the configuration of topic {topic!r}", lambda: admin.describe_configs([resource], request_timeout=timeout)
+    )[resource]
+    configs = _kafka_call(f"the configuration of topic {topic!r}", lambda: future.result(timeout=timeout))
+
+    def number(name: str) -> int | None:
+        entry = configs.get(name)
+        return None if entry is None or entry.value is None else int(entry.value)
+
+    return number("retention.ms"), number("retention.bytes")
+
+
 def resolve_offsets(
     consumer: WindowConsumer,
     topic: str,
     window: Window,
     *,
     timeout: float,
-    retention_ms: int | None = None,
+    evidence: Callable[[], RetentionEvidence] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> tuple[PartitionRange, ...]:
     """Exact offset range of the window on every partition (call once the window is closed).
 
-    Fails with WindowExpiredError when retention may have deleted messages of the window: the first
-    retained offset is the window's start offset and earlier offsets are gone. With `retention_ms`
-    (the topic's time retention) that is only considered possible for windows starting before
-    now - retention; without it (default, strict) any such partition fails.
+    A partition whose first retained offset (log start) is above 0 had messages deleted. If the window
+    starts at or before that offset, some deleted message may have been the window's: `evidence` (asked
+    only then) decides from data whether that is excluded (see RetentionEvidence.lost); otherwise, or
+    without evidence, the run fails with WindowExpiredError rather than writing an empty window.
     """
     partitions = topic_partitions(consumer, topic, timeout)
     # Watermarks first: a message appended after this snapshot is stamped >= end (window closed).
@@ -256,6 +372,7 @@ def resolve_offsets(
         watermarks[p] = (low, high)
     starts = _offsets_for(consumer, topic, partitions, window.start_ms, timeout)
     ends = _offsets_for(consumer, topic, partitions, window.end_ms, timeout)
+    known: RetentionEvidence | None = None
     ranges = []
     for p in partitions:
         low, high = watermarks[p]
@@ -263,14 +380,17 @@ def resolve_offsets(
         start = starts[p] if starts[p] != OFFSET_END else high
         start = min(start, end)
         if low > 0 and start <= low:
-            possibly_deleted = retention_ms is None or window.start_ms < clock() * 1000 - retention_ms
-            if possibly_deleted:
+            if known is None:
+                known = evidence() if evidence is not None else RetentionEvidence()
+            why = known.lost(window, p, low, clock() * 1000)
+            if why is not None:
                 raise WindowExpiredError(
-                    f"window [{format_instant(window.start)}, {format_instant(window.end)}) on {topic}[{p}] starts "
-                    f"at or before the earliest retained offset {low}: offsets below it were deleted "
-                    "(retention), so messages of this window may be lost. The window is older than the "
-                    "topic's retention and cannot be re-read."
+                    f"window [{format_instant(window.start)}, {format_instant(window.end)}) on {topic}[{p}]: offsets "
+                    f"below {low} were deleted (retention) and messages of this window may be among them: {why}. "
+                    "The window cannot be read completely; it is not retried. Check the topic's retention and "
+                    "the ingest's backlog; the gap shows on the Market pipeline page."
                 )
+            log.info("%s[%d]: offsets below %d were deleted; none of them belonged to this window", topic, p, low)
         ranges.append(PartitionRange(p, start, end))
     return tuple(ranges)
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from market_pipeline import layout, s3io
 from market_pipeline.manifest import ObjectEntry
 
-_US_PER_HOUR = 3_600_000_000
+_MS_PER_HOUR = 3_600_000
 PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
 # Low-cardinality strings only: dictionary-encoding prices and offsets costs CPU and bytes.
 DICTIONARY_COLUMNS = ["event_type", "symbol", "exchange", "reason"]
@@ -78,12 +78,15 @@ def write_part(
 def split_by_hour(rows: pa.Table) -> list[tuple[str, int, pa.Table]]:
     """Split rows by the UTC hour of their event_time: [(dt, hour, rows)], hours ascending.
 
+    The hour is that of the event time as Athena reads it: a Glue `timestamp` is timestamp(3), and
+    Trino's Parquet reader rounds microseconds to milliseconds half up. Partitioning on the raw
+    microseconds would put 10:59:59.9996 under hour=10 while Athena reads it as 11:00:00.000.
     Row order (Kafka offset order) is kept inside each part.
     """
     if rows.num_rows == 0:
         return []
     micros = rows["event_time"].combine_chunks().cast(pa.int64()).to_numpy()
-    hours = micros // _US_PER_HOUR
+    hours = ((micros + 500) // 1000) // _MS_PER_HOUR
     first, last = int(hours.min()), int(hours.max())
     if first == last:
         return [(*layout.dt_hour_of_epoch_hour(first), rows)]

@@ -1,7 +1,10 @@
 """Ingest one broker-time window from Kafka into Parquet on S3, exactly once and reproducibly.
 
 Order of effects, and why:
-1. wait until the window is closed, then resolve its exact per-partition offset ranges;
+1. wait until the window is closed, then resolve its exact per-partition offset ranges (a partition
+   whose old messages were deleted is checked against the topic's retention and earlier manifests);
+   mark the attempt (``_attempts/``): a retry after an attempt that died without a word decodes with
+   the Python decoder alone (:mod:`market_pipeline.ingest.attempts`);
 2. read each partition's range in fixed offset chunks (bounded memory), decode, write one data object
    per chunk per event-time hour and one dead-letter object per chunk with bad messages (deterministic
    keys, overwrite);
@@ -32,19 +35,22 @@ import pyarrow.compute as pc
 
 from market_pipeline import layout, s3io
 from market_pipeline import manifest as mf
-from market_pipeline.ingest.decode import decode_batch
+from market_pipeline.ingest.attempts import begin_attempt, fail_attempt, finish_attempt
+from market_pipeline.ingest.decode import DecodeMode, decode_batch
 from market_pipeline.ingest.kafka_window import (
     Chunk,
     PartitionRange,
+    RetentionEvidence,
     Window,
     WindowConsumer,
     commit_window,
+    read_topic_retention,
     read_window,
     resolve_offsets,
     wait_until_closed,
 )
 from market_pipeline.ingest.parquet import write_dead_letters, write_rows
-from market_pipeline.schema import SCHEMA_VERSION
+from market_pipeline.schema import SCHEMA_VERSION, TickContract
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +66,13 @@ class IngestOptions:
     max_wait_seconds: float = 300.0
     consume_batch: int = 10_000
     kafka_timeout: float = 30.0
-    # Topic time retention; None = strict: any window starting at the first retained offset fails.
+    # The topic's time retention; None: read retention.ms and retention.bytes from the broker (with an
+    # admin client), or, without one, decide from earlier manifests alone (see RetentionEvidence).
     retention_ms: int | None = None
+    # The tick contract's settings (event-time floor and skew); the DAG passes the PIPELINE_* settings.
+    contract: TickContract = field(default_factory=TickContract)
+    # None: fast, or safe after an attempt that died (see ingest.attempts); a mode here forces it.
+    decode_mode: DecodeMode | None = None
     progress_interval: float = 10.0
     # Chunks decoded/written by worker threads while the next ones are read. Arrow (JSON parse,
     # Parquet, zstd) and socket I/O release the GIL, so two writers use a second core; the number of
@@ -98,6 +109,7 @@ class WindowResult:
     stale_objects_deleted: int = 0
     committed: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    decode_mode: str = DecodeMode.FAST
 
     @property
     def bad_share(self) -> float:
@@ -122,6 +134,7 @@ class WindowResult:
             "stale_objects_deleted": self.stale_objects_deleted,
             "committed": {str(p): o for p, o in sorted(self.committed.items())},
             "seconds": round(self.seconds, 3),
+            "decode_mode": str(self.decode_mode),
         }
 
 
@@ -158,8 +171,12 @@ def ingest_window(
     window_end: datetime,
     options: IngestOptions | None = None,
     clock: Callable[[], float] = time.time,
+    admin: Any | None = None,
 ) -> WindowResult:
-    """Ingest the messages with broker timestamps in [window_start, window_end); see module doc."""
+    """Ingest the messages with broker timestamps in [window_start, window_end); see module doc.
+
+    `admin` (a confluent AdminClient) lets the run read the topic's retention from the broker.
+    """
     opts = options or IngestOptions()
     began = time.monotonic()
     # Arrow's compute registry costs ~1 s on first use; warm it while we talk to the broker.
@@ -177,7 +194,12 @@ def ingest_window(
         clock=clock,
     )
     ranges = resolve_offsets(
-        consumer, topic, window, timeout=opts.kafka_timeout, retention_ms=opts.retention_ms, clock=clock
+        consumer,
+        topic,
+        window,
+        timeout=opts.kafka_timeout,
+        evidence=lambda: retention_evidence(s3, bucket, table, topic, window, admin, opts),
+        clock=clock,
     )
     total = sum(r.count for r in ranges)
     log.info(
@@ -187,7 +209,77 @@ def ingest_window(
         ", ".join(f"p{r.partition}:{r.start_offset}..{r.end_offset}" for r in ranges),
     )
 
-    outcomes = _write_chunks(consumer, s3, bucket, table, topic, ranges, total, opts, label)
+    attempt = begin_attempt(s3, bucket, table, window.end, forced_mode=opts.decode_mode)
+    if attempt.mode is not DecodeMode.FAST:
+        log.warning("window %s: decoding in %s mode (%s)", label, attempt.mode, attempt.reason)
+    try:
+        manifest, stale = _write_window(
+            consumer, s3, bucket, table, topic, window, ranges, total, opts, label, attempt.mode
+        )
+    except BaseException as exc:
+        fail_attempt(s3, attempt, exc)
+        raise
+    finish_attempt(s3, attempt)
+    committed = commit_window(consumer, topic, ranges, opts.kafka_timeout)
+
+    result = WindowResult(
+        table=table,
+        topic=topic,
+        bucket=bucket,
+        window_start=window.start,
+        window_end=window.end,
+        manifest_key=manifest.key,
+        messages_in=manifest.messages_in,
+        rows_out=manifest.rows_out,
+        dlq_count=manifest.dlq_count,
+        data_objects=len(manifest.data_objects),
+        dlq_objects=len(manifest.dlq_objects),
+        bytes_written=sum(o.bytes for o in manifest.objects),
+        status=manifest.status,
+        stale_objects_deleted=stale,
+        committed=committed,
+        seconds=time.monotonic() - began,
+        decode_mode=attempt.mode,
+    )
+    log.info("window %s done: %s", label, result.to_dict())
+    if manifest.status == "bad_share_exceeded":
+        raise BadShareExceededError(result, opts.max_bad_share)
+    return result
+
+
+def retention_evidence(
+    s3: Any, bucket: str, table: str, topic: str, window: Window, admin: Any | None, opts: IngestOptions
+) -> RetentionEvidence:
+    """What the broker and earlier manifests say about deleted messages (asked only when some were)."""
+    own = mf.read_manifest(s3, bucket, layout.manifest_key(table, window.end))
+    previous = mf.previous_manifest(s3, bucket, table, window.start)
+    retention_ms, retention_bytes = opts.retention_ms, None
+    if retention_ms is None and admin is not None:
+        retention_ms, retention_bytes = read_topic_retention(admin, topic, opts.kafka_timeout)
+    return RetentionEvidence(
+        retention_ms=retention_ms,
+        retention_bytes=retention_bytes,
+        window_starts={p.partition: p.start_offset for p in own.partitions} if own else {},
+        previous_end=previous.window_end if previous else None,
+        previous_end_offsets={p.partition: p.end_offset for p in previous.partitions} if previous else {},
+    )
+
+
+def _write_window(
+    consumer: WindowConsumer,
+    s3: Any,
+    bucket: str,
+    table: str,
+    topic: str,
+    window: Window,
+    ranges: tuple[PartitionRange, ...],
+    total: int,
+    opts: IngestOptions,
+    label: str,
+    mode: DecodeMode,
+) -> tuple[mf.Manifest, int]:
+    """Every object of the window, then its manifest (last); returns the manifest and stale deletions."""
+    outcomes = _write_chunks(consumer, s3, bucket, table, topic, ranges, total, opts, label, mode)
 
     objects = sorted((o for out in outcomes for o in out.objects), key=lambda o: (o.kind, o.key))
     stale = _delete_stale(s3, bucket, table, topic, window, ranges, {o.key for o in objects})
@@ -219,31 +311,8 @@ def ingest_window(
         status="bad_share_exceeded" if exceeded else "ok",
         max_bad_share=opts.max_bad_share,
     )
-    manifest_key = mf.write_manifest(s3, bucket, manifest)
-    committed = commit_window(consumer, topic, ranges, opts.kafka_timeout)
-
-    result = WindowResult(
-        table=table,
-        topic=topic,
-        bucket=bucket,
-        window_start=window.start,
-        window_end=window.end,
-        manifest_key=manifest_key,
-        messages_in=messages_in,
-        rows_out=manifest.rows_out,
-        dlq_count=dlq_count,
-        data_objects=len(manifest.data_objects),
-        dlq_objects=len(manifest.dlq_objects),
-        bytes_written=sum(o.bytes for o in objects),
-        status=manifest.status,
-        stale_objects_deleted=stale,
-        committed=committed,
-        seconds=time.monotonic() - began,
-    )
-    log.info("window %s done: %s", label, result.to_dict())
-    if exceeded:
-        raise BadShareExceededError(result, opts.max_bad_share)
-    return result
+    mf.write_manifest(s3, bucket, manifest)
+    return manifest, stale
 
 
 def _warm_up_arrow() -> None:
@@ -260,6 +329,7 @@ def _write_chunks(
     total: int,
     opts: IngestOptions,
     label: str,
+    mode: DecodeMode = DecodeMode.FAST,
 ) -> list[_ChunkOutcome]:
     """Read every range chunk by chunk; decode+write in a worker thread while the next chunk is read."""
     outcomes: list[_ChunkOutcome] = []
@@ -278,7 +348,7 @@ def _write_chunks(
         try:
             for chunk in chunks:
                 read += len(chunk)
-                pending.append(pool.submit(_write_chunk, s3, bucket, table, topic, chunk))
+                pending.append(pool.submit(_write_chunk, s3, bucket, table, topic, chunk, opts.contract, mode))
                 while len(pending) > opts.max_pending_chunks:
                     outcomes.append(pending.popleft().result())
                 now = time.monotonic()
@@ -295,8 +365,10 @@ def _write_chunks(
     return outcomes
 
 
-def _write_chunk(s3: Any, bucket: str, table: str, topic: str, chunk: Chunk) -> _ChunkOutcome:
-    decoded = decode_batch(chunk)
+def _write_chunk(
+    s3: Any, bucket: str, table: str, topic: str, chunk: Chunk, contract: TickContract, mode: DecodeMode
+) -> _ChunkOutcome:
+    decoded = decode_batch(chunk, contract, mode)
     objects = write_rows(s3, bucket, table, topic, chunk.partition, decoded.rows)
     objects += write_dead_letters(s3, bucket, table, topic, chunk.partition, decoded.dlq)
     return _ChunkOutcome(chunk.partition, len(chunk), decoded.rows.num_rows, decoded.dlq.num_rows, objects)

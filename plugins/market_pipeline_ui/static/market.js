@@ -207,6 +207,48 @@
     fillRows(tbody, rows, "no ingest windows yet (no manifests under the prefix)", 9);
   }
 
+  async function refreshGaps() {
+    const res = await getJSON("/api/gaps?days=7");
+    const tbody = document.querySelector("#gaps-table tbody");
+    const attempts = document.querySelector("#attempts-table tbody");
+    const status = document.getElementById("gaps-status");
+    if (!res.ok) {
+      panelError("panel-gaps", res.error);
+      status.textContent = "unavailable";
+      fillRows(tbody, [], "no data: " + res.error, 5);
+      fillRows(attempts, [], "no data: " + res.error, 6);
+      body.dataset.gapsState = "error";
+      return;
+    }
+    panelError("panel-gaps", null);
+    const d = res.data;
+    status.textContent = d.gaps.length
+      ? d.gaps.length + " gap(s): " + num(d.intervals_missing) + " interval(s), " + num(d.messages_missing) +
+        " message(s) never landed, " + num(d.unlisted_objects) + " unlisted object(s). Newest window ends " + utc(d.newest_window_end) + "."
+      : "No gaps since " + utc(d.since) + (d.newest_window_end ? "; newest window ends " + utc(d.newest_window_end) + "." : "; no windows yet.");
+    status.className = d.gaps.length ? "bad" : "muted";
+    const rows = d.gaps.map((g) => {
+      const keys = el("ul", { class: "checks" }, g.unlisted_keys.map((k) => el("li", { text: k })));
+      const more = g.unlisted_objects > g.unlisted_keys.length ? [el("span", { text: "… and " + (g.unlisted_objects - g.unlisted_keys.length) + " more" })] : [];
+      return el("tr", { class: "bad", "data-gap-start": g.start }, [
+        td(utc(g.start) + " → " + utc(g.end)),
+        td(num(g.intervals), "num"), td(num(g.messages_missing), "num bad"),
+        td(num(g.unlisted_objects), "num" + (g.unlisted_objects ? " bad" : "")),
+        el("td", {}, g.unlisted_keys.length ? [keys, ...more] : ["none"]),
+      ]);
+    });
+    fillRows(tbody, rows, "no gaps: every interval between the first and the newest window has a manifest", 5);
+    const open = d.open_attempts.map((a) => {
+      const cls = a.state === "running" ? "warn" : "bad";
+      return el("tr", { class: cls, "data-window-end": a.window_end }, [
+        td(utc(a.window_end)), td(a.scope), td(a.state, cls), td(num(a.attempt), "num"), td(a.mode),
+        td(a.error || a.reason || ""),
+      ]);
+    });
+    fillRows(attempts, open, "no open attempts: every attempt so far completed with a manifest", 6);
+    body.dataset.gapsState = d.gaps.length ? "gaps" : "ok";
+  }
+
   async function refreshReports() {
     const res = await getJSON("/api/reports?limit=12");
     const tbody = document.querySelector("#reports-table tbody");
@@ -364,5 +406,6 @@
   every(REFRESH.freshness, refreshFreshness);
   every(REFRESH.lake, refreshWindows);
   every(REFRESH.lake, refreshReports);
+  every(REFRESH.lake, refreshGaps);
   every(REFRESH.bars, refreshChart);
 })();

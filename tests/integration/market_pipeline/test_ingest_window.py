@@ -223,9 +223,9 @@ def test_older_window_rerun_after_a_newer_one_reproduces_its_objects(stack):
 BAD = {
     "invalid_json": b'{"schema_version": 1, "event_type":',
     "not_utf8": b'{"symbol": "\xff"}',
-    "unsupported_schema_version": encode({**make_ticks(1, HOUR_EDGE)[0], "schema_version": 7}),
-    "non_positive_price": encode({**make_ticks(1, HOUR_EDGE)[0], "price": -1.0}),
-    "bid_above_ask": encode({**make_ticks(1, HOUR_EDGE)[0], "bid": 500.0}),
+    "unsupported:schema_version": encode({**make_ticks(1, HOUR_EDGE)[0], "schema_version": 7}),
+    "out_of_range:price": encode({**make_ticks(1, HOUR_EDGE)[0], "price": -1.0}),
+    "bid_above_ask:bid": encode({**make_ticks(1, HOUR_EDGE)[0], "bid": 500.0}),
     "missing_field:symbol": encode({k: v for k, v in make_ticks(1, HOUR_EDGE)[0].items() if k != "symbol"}),
     "null_value": None,
     "oversized": b'{"x": "' + b"y" * 5000 + b'"}',

@@ -108,6 +108,7 @@ class ObjectRef:
     key: str
     etag: str
     size: int
+    modified: Any = None  # datetime of the object's last write (the "$file_modified_time" column)
 
 
 def is_data_key(key: str) -> bool:
@@ -225,7 +226,7 @@ class Catalog:
         else:
             keys = []
         return [
-            ObjectRef(bucket, k.name, k.etag, k.size)
+            ObjectRef(bucket, k.name, k.etag, k.size, getattr(k, "last_modified", None))
             for k in keys
             if is_data_key(k.name[len(prefix) :] if prefix else k.name)
         ]

@@ -44,11 +44,29 @@ ERRORS: dict[str, ErrorKind] = {
     "FUNCTION_NOT_FOUND": ErrorKind(TYPE_SYNTAX),
     "EXPRESSION_NOT_AGGREGATE": ErrorKind(TYPE_SYNTAX),
     "TYPE_MISMATCH": ErrorKind(TYPE_SYNTAX),
+    "TYPE_NOT_FOUND": ErrorKind(TYPE_SYNTAX),
+    "AMBIGUOUS_NAME": ErrorKind(TYPE_SYNTAX),
+    "MISSING_OVER": ErrorKind(TYPE_SYNTAX),
+    "NESTED_AGGREGATION": ErrorKind(TYPE_SYNTAX),
+    "NESTED_WINDOW": ErrorKind(TYPE_SYNTAX),
+    "EXPRESSION_NOT_SCALAR": ErrorKind(TYPE_SYNTAX),
+    "EXPRESSION_NOT_IN_DISTINCT": ErrorKind(TYPE_SYNTAX),
+    "FUNCTION_NOT_WINDOW": ErrorKind(TYPE_SYNTAX),
+    "FUNCTION_NOT_AGGREGATE": ErrorKind(TYPE_SYNTAX),
+    "INVALID_COLUMN_REFERENCE": ErrorKind(TYPE_SYNTAX),
+    "DUPLICATE_NAMED_QUERY": ErrorKind(TYPE_SYNTAX),
+    "MISMATCHED_COLUMN_ALIASES": ErrorKind(TYPE_SYNTAX),
+    "MISSING_ORDER_BY": ErrorKind(TYPE_SYNTAX),
+    "INVALID_LITERAL": ErrorKind(TYPE_SYNTAX),
+    "VIEW_IS_STALE": ErrorKind(TYPE_SYNTAX),
+    "VIEW_IS_RECURSIVE": ErrorKind(TYPE_SYNTAX),
     "INVALID_PARAMETER_USAGE": ErrorKind(TYPE_SYNTAX),
     "NOT_SUPPORTED": ErrorKind(TYPE_SYNTAX),
     "USER_CANCELED": ErrorKind(TYPE_SYNTAX),
     "INVALID_FUNCTION_ARGUMENT": ErrorKind(TYPE_USER),
     "INVALID_CAST_ARGUMENT": ErrorKind(TYPE_DATA),
+    "NUMERIC_VALUE_OUT_OF_RANGE": ErrorKind(TYPE_DATA),
+    "SUBQUERY_MULTIPLE_ROWS": ErrorKind(TYPE_USER),
     "DIVISION_BY_ZERO": ErrorKind(TYPE_DATA),
     "GENERIC_INTERNAL_ERROR": ErrorKind(TYPE_INTERNAL, CATEGORY_SYSTEM),
     # the Hive connector's names (reading and writing table data)
@@ -88,6 +106,11 @@ class QueryFailed(Exception):
             "Retryable": False,
             "ErrorMessage": self.reason,
         }
+
+
+def not_supported(what: str, position: tuple[int, int] | None = None) -> QueryFailed:
+    """A loud failure for what this endpoint cannot do as Athena does (never a different answer)."""
+    return QueryFailed("NOT_SUPPORTED", f"{what} is not supported by the local Athena endpoint", position=position)
 
 
 def syntax_error(message: str, position: tuple[int, int] | None = None) -> QueryFailed:

@@ -17,17 +17,17 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from moto.athena.models import AthenaBackend, WorkGroup, athena_backends
 
-from local_aws.athena import results
+from local_aws.athena import history, results
 from local_aws.athena.catalog import Catalog, split_s3_url
 from local_aws.athena.engine import Engine
 from local_aws.athena.engine.context import QueryContext, Result
 from local_aws.athena.errors import InvalidRequestException, QueryFailed
-from local_aws.athena.sql.parse import statement_type, strip_comments
+from local_aws.athena.executions import Execution
+from local_aws.athena.sql.parse import statement_type
 
 log = logging.getLogger(__name__)
 
@@ -50,95 +50,36 @@ _WORKGROUP_SETTINGS = (
 _RESULT_SETTINGS = ("OutputLocation", "EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration")
 
 
-@dataclass
-class Execution:
-    id: str
-    query: str
-    statement_type: str
-    context: dict[str, Any]
-    workgroup: str
-    output_location: str | None
-    result_configuration: dict[str, Any]
-    parameters: list[str] | None
-    ctx: QueryContext
-    submitted: float = field(default_factory=time.time)
-    started: float | None = None
-    completed: float | None = None
-    state: str = "QUEUED"
-    error: QueryFailed | None = None
-    result: Result | None = None
-    scanned: int = 0
-    done: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def substatement_type(self) -> str:
-        body = strip_comments(self.query).upper().split()
-        head = " ".join(body[:3]) if body else ""
-        if head.startswith(("SELECT", "WITH", "VALUES", "(")):
-            return "SELECT"
-        if head.startswith("INSERT"):
-            return "INSERT"
-        if self.statement_type == "DML" and head.startswith("CREATE"):
-            return "CREATE_TABLE_AS_SELECT"
-        return "_".join(body[:2]) if body else "UNKNOWN"
-
-    def describe(self) -> dict[str, Any]:
-        queue_ms = int(((self.started or time.time()) - self.submitted) * 1000)
-        engine_ms = int(((self.completed or time.time()) - (self.started or time.time())) * 1000)
-        status: dict[str, Any] = {"State": self.state, "SubmissionDateTime": self.submitted}
-        if self.completed is not None:
-            status["CompletionDateTime"] = self.completed
-        if self.error is not None and self.state in ("FAILED", "CANCELLED"):
-            status["StateChangeReason"] = self.error.reason
-            if self.state == "FAILED":
-                status["AthenaError"] = self.error.athena_error()
-        result_conf = dict(self.result_configuration)
-        if self.output_location:
-            result_conf["OutputLocation"] = self.output_location
-        out: dict[str, Any] = {
-            "QueryExecutionId": self.id,
-            "Query": self.query,
-            "StatementType": self.statement_type,
-            "SubstatementType": self.substatement_type(),
-            "ResultConfiguration": result_conf,
-            "ResultReuseConfiguration": {"ResultReuseByAgeConfiguration": {"Enabled": False}},
-            "QueryExecutionContext": self.context,
-            "Status": status,
-            "Statistics": {
-                "EngineExecutionTimeInMillis": engine_ms,
-                "DataScannedInBytes": self.scanned,
-                "TotalExecutionTimeInMillis": queue_ms + engine_ms,
-                "QueryQueueTimeInMillis": queue_ms,
-                "ServicePreProcessingTimeInMillis": 0,
-                "QueryPlanningTimeInMillis": 0,
-                "ServiceProcessingTimeInMillis": 0,
-                "ResultReuseInformation": {"ReusedPreviousResult": False},
-            },
-            "WorkGroup": self.workgroup,
-            "EngineVersion": {
-                "SelectedEngineVersion": "AUTO",
-                "EffectiveEngineVersion": "Athena engine version 3",
-            },
-        }
-        if self.parameters:
-            out["ExecutionParameters"] = self.parameters
-        return out
-
-
 class AthenaService:
     """The real Athena behaviour for one account/region."""
 
-    def __init__(self, account_id: str, region: str, sync_wait: float = 0.0, cache_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        sync_wait: float = 0.0,
+        cache_dir: str | None = None,
+        history_dir: str | None = None,
+    ) -> None:
         self.account_id = account_id
         self.region = region
         self.sync_wait = sync_wait
         self.catalog = Catalog(account_id, region, cache_dir)
         self.engine = Engine(self.catalog)
         self.results = results.ResultStore(os.path.join(self.catalog.cache_dir, "results"))
+        self.history = history.History(history_dir)
         self.executions: dict[str, Execution] = {}
         self.tokens: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="athena-query")
+        for record in self.history.load():
+            execution = Execution.restore(record)
+            self.executions[execution.id] = execution
+            if execution.token:
+                self.tokens[execution.token] = execution.id
+            rows = self.history.rows_path(execution.id)
+            if execution.state == "SUCCEEDED" and rows is not None:
+                self.results.adopt(execution.id, rows)
 
     # ------------------------------------------------------------------ workgroups (moto's store)
     @property
@@ -226,6 +167,7 @@ class AthenaService:
             output_location=location.rstrip("/") + f"/{qid}.{extension}",
             result_configuration=effective,
             parameters=list(parameters) if parameters else None,
+            token=token,
             ctx=QueryContext(
                 query_id=qid,
                 database=context.get("Database"),
@@ -237,6 +179,7 @@ class AthenaService:
             self.executions[qid] = execution
             if token:
                 self.tokens[token] = qid
+        self.history.save(execution.record())
         self._pool.submit(self._run, execution)
         if self.sync_wait > 0:
             execution.done.wait(self.sync_wait)
@@ -252,11 +195,11 @@ class AthenaService:
             execution.started = time.time()
         try:
             result = self.engine.execute(execution.query, ctx)
-            rows = [[results.render(v) for v in row] for row in result.rows]
+            rows = results.render_rows(result)
             execution.result = result
             execution.scanned = result.data_scanned
             self._write_output(execution, result, rows)
-            self.results.keep(execution.id, rows, len(result.columns))
+            self.results.keep(execution.id, rows, len(result.columns), durable=self.history.rows_path(execution.id))
             final, error = "SUCCEEDED", None
         except QueryFailed as err:
             final, error = "FAILED", err
@@ -269,9 +212,14 @@ class AthenaService:
                 return
             if ctx.cancelled.is_set():
                 final, error = "CANCELLED", QueryFailed("QUERY_CANCELLED", "Query cancelled by user")
+            completed = time.time()
+            # on disk before any poller can see the final state, so a restart cannot lose it
+            self.history.save(
+                {**execution.record(), "state": final, "error": history.error_record(error), "completed": completed}
+            )
             execution.state = final
             execution.error = error
-            execution.completed = time.time()
+            execution.completed = completed
         execution.done.set()
 
     def _write_output(self, execution: Execution, result: Result, rows: results.Rows) -> None:
@@ -298,6 +246,7 @@ class AthenaService:
             execution.state = "CANCELLED"
             execution.completed = time.time()
             execution.error = QueryFailed("QUERY_CANCELLED", "Query cancelled by user")
+            self.history.save(execution.record())
         execution.ctx.cancelled.set()
         con = execution.ctx.connection
         if con is not None:
@@ -360,20 +309,23 @@ class AthenaServices:
     def __init__(self) -> None:
         self.sync_wait = 0.0
         self.cache_dir: str | None = None
+        self.history_dir: str | None = None
         self._services: dict[tuple[str, str], AthenaService] = {}
         self._lock = threading.Lock()
 
-    def configure(self, sync_wait: float, cache_dir: str | None) -> None:
-        """How services created from now on wait for queries and where they cache objects."""
+    def configure(self, sync_wait: float, cache_dir: str | None, history_dir: str | None = None) -> None:
+        """How services created from now on wait for queries, cache objects and keep their history."""
         self.sync_wait = sync_wait
         self.cache_dir = cache_dir
+        self.history_dir = history_dir
 
     def get(self, account_id: str, region: str) -> AthenaService:
         key = (account_id, region)
         with self._lock:
             service = self._services.get(key)
             if service is None:
-                service = AthenaService(account_id, region, self.sync_wait, self.cache_dir)
+                queries = os.path.join(self.history_dir, account_id, region) if self.history_dir else None
+                service = AthenaService(account_id, region, self.sync_wait, self.cache_dir, queries)
                 self._services[key] = service
             return service
 

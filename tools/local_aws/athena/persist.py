@@ -1,6 +1,6 @@
 """Athena state that survives restarts: the workgroups (kept in moto's Athena backend) as JSON.
 
-Query executions and their results are not saved: like moto's, they live as long as the process.
+Query executions and their results are kept by ``history`` (one file per execution).
 """
 
 from __future__ import annotations

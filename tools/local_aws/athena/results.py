@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import base64
 import csv
-import datetime as dt
 import io
 import json
-import math
 import os
 import threading
 from collections import OrderedDict
-from decimal import Decimal
 from typing import Any
 
 from local_aws.athena.engine.context import Result
 from local_aws.athena.errors import InvalidRequestException
+from local_aws.athena.rendering import render
 
 # result values kept in memory across all executions; older results are spilled to disk
 MAX_RESIDENT_CELLS = int(os.environ.get("LOCAL_AWS_ATHENA_RESULT_CELLS", "2000000"))
@@ -34,109 +32,10 @@ Rows = list[list[str | None]]
 # --------------------------------------------------------------------------- values
 
 
-def java_double(x: float) -> str:
-    """Render a double as Trino/Java does (``3.5``, ``1.0E7``, ``1.0E-4``)."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    if x == 0:
-        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
-    a = abs(x)
-    if 1e-3 <= a < 1e7:
-        s = repr(float(x))
-        if "e" in s or "E" in s:
-            s = format(Decimal(s), "f")
-        return s if "." in s else s + ".0"
-    sign, digits, exponent = Decimal(repr(float(x))).as_tuple()
-    ds = "".join(map(str, digits)).rstrip("0") or "0"
-    exp10 = len(digits) + int(exponent) - 1
-    mantissa = ds[0] + "." + (ds[1:] or "0")
-    return f"{'-' if sign else ''}{mantissa}E{exp10}"
-
-
-def render(value: Any) -> str | None:
-    """Athena's text form of one value (None stays None = SQL NULL)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return java_double(value)
-    if isinstance(value, (int, Decimal)):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        text = value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-        if value.tzinfo is not None:
-            text += " UTC" if value.utcoffset() == dt.timedelta(0) else " " + value.strftime("%z")
-        return text
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_nested(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if set(value) == {"key", "value"} and isinstance(value.get("key"), list):
-            pairs = zip(value["key"], value["value"], strict=False)
-        else:
-            pairs = value.items()
-        return "{" + ", ".join(f"{_nested(k)}={_nested(v)}" for k, v in pairs) + "}"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return " ".join(f"{b:02x}" for b in bytes(value))
-    return str(value)
-
-
-def _nested(value: Any) -> str:
-    text = render(value)
-    return "null" if text is None else text
-
-
-_ATHENA_TYPES = {
-    "BOOLEAN": ("boolean", 0),
-    "TINYINT": ("tinyint", 3),
-    "SMALLINT": ("smallint", 5),
-    "INTEGER": ("integer", 10),
-    "BIGINT": ("bigint", 19),
-    "HUGEINT": ("bigint", 19),
-    "UTINYINT": ("smallint", 5),
-    "USMALLINT": ("integer", 10),
-    "UINTEGER": ("bigint", 19),
-    "UBIGINT": ("bigint", 19),
-    "FLOAT": ("real", 17),
-    "DOUBLE": ("double", 17),
-    "VARCHAR": ("varchar", 2147483647),
-    "BLOB": ("varbinary", 1073741824),
-    "DATE": ("date", 0),
-    "TIME": ("time", 3),
-    "TIMESTAMP": ("timestamp", 3),
-    "TIMESTAMP_MS": ("timestamp", 3),
-    "TIMESTAMP_NS": ("timestamp", 3),
-    "TIMESTAMP_S": ("timestamp", 3),
-    "TIMESTAMP WITH TIME ZONE": ("timestamp with time zone", 3),
-    "INTERVAL": ("interval day to second", 0),
-    "UUID": ("uuid", 0),
-    "JSON": ("json", 0),
-}
-
-
-def athena_type(duck_type: str) -> tuple[str, int, int]:
-    """DuckDB type -> (Athena type name, precision, scale) for ColumnInfo."""
-    t = duck_type.strip().upper()
-    if t in _ATHENA_TYPES:
-        name, precision = _ATHENA_TYPES[t]
-        return name, precision, 0
-    if t.startswith("DECIMAL"):
-        inner = t[t.find("(") + 1 : t.find(")")] if "(" in t else "18,3"
-        p, _, s = inner.partition(",")
-        return "decimal", int(p or 18), int(s or 0)
-    if t.endswith("[]") or t.startswith("LIST"):
-        return "array", 0, 0
-    if t.startswith("STRUCT"):
-        return "row", 0, 0
-    if t.startswith("MAP"):
-        return "map", 0, 0
-    if t.startswith("TIMESTAMP"):
-        return "timestamp", 3, 0
-    return "varchar", 2147483647, 0
+def render_rows(result: Result) -> Rows:
+    """Every value as Athena's text, chosen by its column's Trino type."""
+    types = result.types
+    return [[render(v, t) for v, t in zip(row, types, strict=False)] for row in result.rows]
 
 
 # --------------------------------------------------------------------------- the result file
@@ -163,8 +62,8 @@ def output_file(result: Result, rows: Rows, statement_type: str) -> bytes:
 
 def column_info(result: Result) -> list[dict[str, Any]]:
     info = []
-    for name, dtype in zip(result.columns, result.types, strict=False):
-        tname, precision, scale = athena_type(dtype)
+    for name, t in zip(result.columns, result.types, strict=False):
+        tname, precision, scale = t.column_info()
         info.append(
             {
                 "CatalogName": "hive",
@@ -228,7 +127,9 @@ def page(
 
 class ResultStore:
     """Rendered rows by query id: recent ones in memory, older ones spilled to JSON files, so a
-    long-lived endpoint stays small while every result stays readable."""
+    long-lived endpoint stays small while every result stays readable. Rows kept with a ``durable``
+    path (the query history, when the endpoint has a state dir) are written there at once and read
+    back from there after eviction or a restart (:meth:`adopt`)."""
 
     def __init__(self, spill_dir: str, max_cells: int = MAX_RESIDENT_CELLS) -> None:
         self.spill_dir = spill_dir
@@ -239,16 +140,23 @@ class ResultStore:
         self._spilled: dict[str, str] = {}
         self._cells = 0
 
-    def keep(self, query_id: str, rows: Rows, width: int) -> None:
+    def keep(self, query_id: str, rows: Rows, width: int, durable: str | None = None) -> None:
         cells = len(rows) * max(1, width)
         victims: list[str] = []
+        if durable is not None:
+            tmp = f"{durable}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                json.dump(rows, fh)
+            os.replace(tmp, durable)
+            with self._lock:
+                self._spilled[query_id] = durable
         with self._lock:
             self._resident[query_id] = (rows, cells)
             self._cells += cells
             while self._cells > self.max_cells and len(self._resident) > 1:
                 old_id, (old_rows, old_cells) = self._resident.popitem(last=False)
                 self._cells -= old_cells
-                if old_rows:
+                if old_rows and old_id not in self._spilled:
                     self._spilling[old_id] = old_rows
                     victims.append(old_id)
         for old_id in victims:
@@ -260,6 +168,11 @@ class ResultStore:
                 self._spilled[old_id] = path
                 del self._spilling[old_id]
 
+    def adopt(self, query_id: str, path: str) -> None:
+        """Serve ``query_id``'s rows from a file written before (a restart)."""
+        with self._lock:
+            self._spilled[query_id] = path
+
     def rows(self, query_id: str) -> Rows:
         with self._lock:
             resident = self._resident.get(query_id)
@@ -267,7 +180,7 @@ class ResultStore:
             path = self._spilled.get(query_id)
         if rows is not None:
             return rows
-        if path is not None:
+        if path is not None and os.path.exists(path):
             with open(path) as fh:
                 return json.load(fh)
         return []

@@ -25,7 +25,7 @@ def rows_for(ticks: list[dict], first_offset: int = 0):
             values=[encode(t) for t in ticks],
             keys=None,
             offsets=np.arange(first_offset, first_offset + n, dtype=np.int64),
-            timestamps_ms=np.full(n, 1_764_081_000_000, dtype=np.int64),
+            timestamps_ms=np.full(n, 1_795_651_200_000, dtype=np.int64),  # appended 2026-11-26: after every tick
         )
     ).rows
 
@@ -51,6 +51,17 @@ def test_split_by_hour_across_midnight():
     ticks = make_ticks(4, datetime(2026, 11, 25, 23, 59, 59, 500_000, tzinfo=UTC), step=timedelta(milliseconds=250))
     parts = split_by_hour(rows_for(ticks))
     assert [(dt, hour, p.num_rows) for dt, hour, p in parts] == [("2026-11-25", 23, 2), ("2026-11-26", 0, 2)]
+
+
+def test_split_by_hour_uses_the_millisecond_athena_reads():
+    # Athena reads a Glue timestamp as timestamp(3); Trino's Parquet reader rounds microseconds to
+    # milliseconds half up. So 09:59:59.999499 reads as 09:59:59.999 (hour 9) and 09:59:59.999500 as
+    # 10:00:00.000 (hour 10): the partition must agree with the value Athena shows.
+    ticks = make_ticks(2, datetime(2026, 11, 25, 9, 59, 59, tzinfo=UTC))
+    ticks[0]["event_time"] = "2026-11-25T09:59:59.999499Z"
+    ticks[1]["event_time"] = "2026-11-25T09:59:59.999500Z"
+    parts = split_by_hour(rows_for(ticks))
+    assert [(hour, p["kafka_offset"].to_pylist()) for _, hour, p in parts] == [(9, [0]), (10, [1])]
 
 
 def test_parquet_bytes_are_deterministic_and_carry_the_fixed_schema():

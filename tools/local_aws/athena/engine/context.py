@@ -11,7 +11,9 @@ from typing import Any
 import duckdb
 
 from local_aws.athena.catalog import Catalog
-from local_aws.athena.sql.functions import SESSION_SETTINGS
+from local_aws.athena.engine.database import DATABASE
+from local_aws.athena.sql import types as T
+from local_aws.athena.sql.types import TrinoType
 
 
 @dataclass
@@ -29,7 +31,7 @@ class QueryContext:
 @dataclass
 class Result:
     columns: list[str]
-    types: list[str]  # DuckDB type names
+    types: list[TrinoType]  # Trino types: they choose the text of each value and the ColumnInfo
     rows: list[tuple[Any, ...]]
     data_scanned: int = 0
     header: bool = True  # DML results carry a header row; DDL/UTILITY ones do not
@@ -48,15 +50,12 @@ def empty(header: bool = False) -> Result:
 
 def text_lines(lines: list[str]) -> Result:
     """A UTILITY/DDL result of text lines (MSCK REPAIR's report)."""
-    return Result(["result"] if lines else [], ["VARCHAR"] if lines else [], [(line,) for line in lines], header=False)
+    return Result(["result"] if lines else [], [T.VARCHAR] if lines else [], [(line,) for line in lines], header=False)
 
 
 def session_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with Trino's semantics and function library."""
-    con = duckdb.connect(":memory:")
-    for setting in SESSION_SETTINGS:
-        con.execute(setting)
-    return con
+    """A connection to the engine's DuckDB database (UTC session, Trino's function library)."""
+    return DATABASE.connect()
 
 
 def quote_ident(name: str) -> str:

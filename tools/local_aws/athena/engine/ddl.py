@@ -15,7 +15,7 @@ from sqlglot import exp
 from local_aws.athena.catalog import Catalog, TableInfo, as_prefix, split_s3_url
 from local_aws.athena.engine.context import Handler, QueryContext, Result, empty, text_lines
 from local_aws.athena.engine.resolve import require_database, table_from_text, table_target
-from local_aws.athena.errors import QueryFailed, syntax_error
+from local_aws.athena.errors import QueryFailed, not_supported, syntax_error
 from local_aws.catalog_types import parquet_format
 
 _PART_SPEC = re.compile(r"PARTITION\s*\(([^)]*)\)(?:\s*LOCATION\s+'([^']*)')?", re.IGNORECASE)
@@ -133,7 +133,7 @@ def drop(catalog: Catalog, tree: exp.Drop, ctx: QueryContext) -> Result:
             )
         catalog.glue.delete_database(stored)
         return empty()
-    if kind in ("TABLE", "VIEW"):
+    if kind == "TABLE":
         db, name = table_target(target, ctx)
         info = catalog.get_table(db, name)
         if info is None:
@@ -143,7 +143,7 @@ def drop(catalog: Catalog, tree: exp.Drop, ctx: QueryContext) -> Result:
             raise QueryFailed("DDL_FAILED", f"FAILED: SemanticException [Error 10001]: Table not found {db}.{name}")
         catalog.glue.delete_table(info.database, info.name)  # external data stays, as in Athena
         return empty()
-    raise QueryFailed("NOT_SUPPORTED", f"DROP {kind} is not supported")
+    raise not_supported(f"DROP {kind}")
 
 
 def partition_input(info: TableInfo, values: list[str], location: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from local_aws.athena.engine.context import QueryContext
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import ERRORS, QueryFailed
 from local_aws.athena.sql.parse import position_of
 
 
@@ -26,6 +26,19 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    # raised by the function library's macros as error('NAME: message')
+    Rule("{tagged}", "{1}", re.compile(r"(?:^|Error: )([A-Z][A-Z_]+[A-Z]): (.*)", re.DOTALL)),
+    Rule(
+        "NUMERIC_VALUE_OUT_OF_RANGE",
+        "{first}",
+        re.compile(r"Overflow in (?:addition|subtraction|multiplication|negation)"),
+    ),
+    Rule("NUMERIC_VALUE_OUT_OF_RANGE", "{first}", re.compile(r"out of range for the destination type")),
+    Rule(
+        "SUBQUERY_MULTIPLE_ROWS",
+        "Scalar sub-query has returned multiple rows",
+        re.compile(r"More than one row returned by a subquery"),
+    ),
     Rule("COLUMN_NOT_FOUND", "Column '{0}' cannot be resolved", re.compile(r'Referenced column "([^"]+)" not found')),
     Rule(
         "COLUMN_NOT_FOUND",
@@ -68,6 +81,12 @@ def query_failed(err: duckdb.Error, sql_text: str, ctx: QueryContext) -> QueryFa
         match = rule.pattern.search(msg) if rule.pattern is not None else None
         if rule.pattern is not None and match is None:
             continue
+        if rule.error == "{tagged}":
+            assert rule.pattern is not None
+            tagged = next((m for m in rule.pattern.finditer(msg) if m.group(1) in ERRORS), None)
+            if tagged is None:
+                continue
+            return QueryFailed(tagged.group(1), tagged.group(2).splitlines()[0].strip())
         word = match.group(1) if match is not None and match.groups() else None
         return QueryFailed(
             rule.error,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
-from sqlglot import exp
 
 from local_aws.athena.catalog import Catalog
 from local_aws.athena.errors import QueryFailed
-from local_aws.athena.sql.parse import position_of
+from local_aws.athena.sql import types as T
+from local_aws.athena.sql.types import TrinoType
 
 SCHEMA = "information_schema"
 _COLUMNS = {
@@ -39,15 +39,21 @@ def _rows(catalog: Catalog) -> dict[str, list[tuple[object, ...]]]:
     return {"schemata": schemata, "tables": tables, "columns": columns}
 
 
-def bind_view(catalog: Catalog, con: duckdb.DuckDBPyConnection, view: str, table: exp.Table, sql_text: str) -> None:
-    """Create temp view ``view`` holding the information_schema table that ``table`` names."""
-    name = table.name.lower()
+def columns(name: str, position: tuple[int, int] | None) -> list[str]:
+    """The columns of ``information_schema.<name>``; TABLE_NOT_FOUND for a table it does not have."""
     if name not in _COLUMNS:
         raise QueryFailed(
-            "TABLE_NOT_FOUND",
-            f"Table 'awsdatacatalog.information_schema.{name}' does not exist",
-            position=position_of(sql_text, table.db or table.name),
+            "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.information_schema.{name}' does not exist", position=position
         )
+    return _COLUMNS[name]
+
+
+def type_of(column: str) -> TrinoType:
+    return T.BIGINT if column == "ordinal_position" else T.VARCHAR
+
+
+def bind_view(catalog: Catalog, con: duckdb.DuckDBPyConnection, view: str, name: str) -> None:
+    """Create temp view ``view`` holding ``information_schema.<name>`` as Glue describes it now."""
     names, data = _COLUMNS[name], _rows(catalog)[name]
     arrow = pa.table(
         {

@@ -1,8 +1,10 @@
-"""SELECT (and the query part of CTAS/INSERT): bind catalog tables to views, translate, run on DuckDB.
+"""SELECT (and the query part of CTAS, INSERT and CREATE VIEW): analyze, translate, bind, run on DuckDB.
 
-Each query gets a fresh in-memory DuckDB connection, so a worker can be interrupted on
-StopQueryExecution without touching others. Each catalog table the query names becomes a temp
-view (``views``) over its registered, pruned partitions; ``information_schema`` tables come from Glue.
+The analyzer resolves every name against Glue and types every expression (``sql.analysis``); only a
+query it accepts is translated (``sql.translate``). Each catalog table the translation reads becomes a
+temp view over its registered, pruned partitions (``scans``) on the query's own connection, so a
+worker can be interrupted on StopQueryExecution without touching others. Results carry the analyzed
+Trino types, which decide their text and ColumnInfo.
 """
 
 from __future__ import annotations
@@ -15,14 +17,25 @@ from local_aws.athena.catalog import Catalog
 from local_aws.athena.engine import information_schema
 from local_aws.athena.engine.context import QueryContext, Result, quote_ident, session_connection
 from local_aws.athena.engine.duckdb_errors import query_failed
-from local_aws.athena.engine.resolve import resolve_table
-from local_aws.athena.engine.views import TableViews, is_parquet
+from local_aws.athena.engine.scans import TableScans, is_parquet
+from local_aws.athena.engine.sources import CatalogSources
 from local_aws.athena.errors import QueryFailed
-from local_aws.athena.sql.analysis import catalog_tables, partition_conjuncts
-from local_aws.athena.sql.translate import name_output_columns, translate
+from local_aws.athena.sql import types as T
+from local_aws.athena.sql.analysis import Analysis, analyze_query
+from local_aws.athena.sql.translate import TableBinding, translate_query
+from local_aws.athena.sql.types import TrinoType
 
-# DuckDB result types CTAS/INSERT narrow before writing Parquet (Athena has no unsigned or 128-bit ints).
-_NARROWED = {"HUGEINT": "BIGINT", "UBIGINT": "BIGINT", "UINTEGER": "BIGINT"}
+
+def _check_zones(t: TrinoType, name: str) -> None:
+    """A zoned value is printed with its zone: the zone must be known (one per column)."""
+    if t.base == T.TZ and t.zone is None:
+        raise QueryFailed(
+            "NOT_SUPPORTED",
+            f"Column {name} holds timestamps with time zones that differ from row to row; the local Athena "
+            "endpoint keeps one zone per expression",
+        )
+    for child in t.args if t.base in ("array", "map") else [ft for _, ft in t.fields] if t.base == "row" else []:
+        _check_zones(child, name)
 
 
 class QueryRunner:
@@ -30,42 +43,46 @@ class QueryRunner:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.views = TableViews(catalog)
+        self.scans = TableScans(catalog)
+
+    def analyze(self, tree: exp.Expression, sql_text: str, ctx: QueryContext) -> Analysis:
+        return analyze_query(tree, sql_text, CatalogSources(self.catalog), ctx.database)
 
     def rows(self, tree: exp.Expression, sql_text: str, ctx: QueryContext) -> Result:
         """Run a query for its result rows."""
+        analysis = self.analyze(tree, sql_text, ctx)
+        for name, f in zip(analysis.names, analysis.fields, strict=True):
+            _check_zones(f.type, name)
+        translation = translate_query(analysis.tree)
         con = self._connect(ctx)
         try:
-            duck_sql, scanned = self._prepare(con, tree, sql_text, ctx)
+            scanned = self._bind(con, translation.tables, ctx)
             try:
-                rel = con.execute(duck_sql)
-                columns = [d[0] for d in rel.description or []]
-                types = [str(d[1]) for d in rel.description or []]
-                rows = rel.fetchall()
+                rows = con.execute(translation.sql).fetchall()
             except duckdb.Error as err:
                 raise query_failed(err, sql_text, ctx) from err
-            return Result(columns, types, rows, data_scanned=scanned)
+            return Result(analysis.names, [f.type for f in analysis.fields], rows, data_scanned=scanned)
         finally:
             ctx.connection = None
             con.close()
 
-    def arrow(self, tree: exp.Expression, sql_text: str, ctx: QueryContext) -> tuple[pa.Table, int]:
-        """Run a query for Arrow (CTAS/INSERT), with wide integers narrowed and timestamps in ms."""
+    def arrow(self, analysis: Analysis, sql_text: str, ctx: QueryContext) -> tuple[pa.Table, int]:
+        """Run an analyzed query for Arrow (CTAS/INSERT); timestamps in milliseconds, as Athena writes them."""
+        translation = translate_query(analysis.tree)
         con = self._connect(ctx)
         try:
-            duck_sql, scanned = self._prepare(con, tree, sql_text, ctx)
+            scanned = self._bind(con, translation.tables, ctx)
             try:
-                rel = con.sql(duck_sql)
+                rel = con.sql(translation.sql)
                 casts = []
-                for name, dtype in zip(rel.columns, rel.types, strict=True):
-                    t = str(dtype).upper()
-                    target = "TIMESTAMP_MS" if t.startswith("TIMESTAMP") else _NARROWED.get(t)
+                for name, f in zip(rel.columns, analysis.fields, strict=True):
                     column = quote_ident(name)
+                    target = "TIMESTAMP_MS" if f.type.base == "timestamp" else None
                     casts.append(f"CAST({column} AS {target}) AS {column}" if target else column)
                 table = rel.select(", ".join(casts)).to_arrow_table()
             except duckdb.Error as err:
                 raise query_failed(err, sql_text, ctx) from err
-            return table, scanned
+            return table.rename_columns(analysis.names), scanned
         finally:
             ctx.connection = None
             con.close()
@@ -78,53 +95,25 @@ class QueryRunner:
             raise QueryFailed("USER_CANCELED", "Query was canceled by user")
         return con
 
-    def _prepare(
-        self, con: duckdb.DuckDBPyConnection, tree: exp.Expression, sql_text: str, ctx: QueryContext
-    ) -> tuple[str, int]:
-        """(DuckDB SQL of the query with its tables bound on ``con``, bytes scanned)."""
-        tree = tree.copy()
-        scanned, dates = self._bind_tables(con, tree, sql_text, ctx)
-        name_output_columns(tree)
-        return translate(tree, dates), scanned
-
-    def _bind_tables(
-        self, con: duckdb.DuckDBPyConnection, tree: exp.Expression, sql_text: str, ctx: QueryContext
-    ) -> tuple[int, set[str]]:
-        """Replace each catalog table in ``tree`` by a temp view; (bytes scanned, DATE column names)."""
+    def _bind(self, con: duckdb.DuckDBPyConnection, tables: list[TableBinding], ctx: QueryContext) -> int:
+        """Create each table's temp view on ``con``; the bytes the scans will read."""
         scanned = 0
-        dates: set[str] = set()
-        for i, table in enumerate(catalog_tables(tree)):
-            view = f"__athena_t{i}"
-            if (table.db or ctx.database or "").lower() == information_schema.SCHEMA:
-                information_schema.bind_view(self.catalog, con, view, table, sql_text)
-                _replace_table(table, view)
+        for binding in tables:
+            source = binding.source
+            if source.kind == "system":
+                information_schema.bind_view(self.catalog, con, binding.view, source.name)
                 continue
-            info = resolve_table(self.catalog, table, sql_text, ctx)
+            info = source.info
             if not is_parquet(info):
                 raise QueryFailed(
                     "HIVE_UNSUPPORTED_FORMAT",
                     f"Table '{info.database}.{info.name}' is not stored as Parquet; the local Athena "
                     "endpoint reads Parquet tables only",
                 )
-            view_sql, size = self.views.view_sql(info, partition_conjuncts(table, info.partition_names))
+            view_sql, size = self.scans.view_sql(info, binding.conjuncts, source.pseudo)
             scanned += size
             try:
-                con.execute(f"CREATE TEMP VIEW {view} AS {view_sql}")
+                con.execute(f"CREATE TEMP VIEW {binding.view} AS {view_sql}")
             except duckdb.Error as err:
                 raise QueryFailed("HIVE_BAD_DATA", f"Error reading table {info.database}.{info.name}: {err}") from err
-            dates.update(c.name.lower() for c in info.columns if c.type.lower() == "date")
-            _replace_table(table, view)
-        return scanned, dates
-
-
-def _replace_table(table: exp.Table, view: str) -> None:
-    """Point a table reference at a temp view, keeping the name it is referred to by."""
-    alias = table.alias or table.name
-    replacement = exp.Table(this=exp.to_identifier(view))
-    replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-    for key in ("joins", "laterals", "pivots", "sample"):
-        if table.args.get(key):
-            replacement.set(key, table.args[key])
-    if table.alias and table.args["alias"].columns:
-        replacement.set("alias", table.args["alias"].copy())
-    table.replace(replacement)
+        return scanned

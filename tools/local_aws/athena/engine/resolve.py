@@ -10,21 +10,15 @@ from local_aws.athena.errors import QueryFailed
 from local_aws.athena.sql.parse import position_of
 
 
-def resolve_table(catalog: Catalog, table: exp.Table, sql_text: str, ctx: QueryContext) -> TableInfo:
-    """The Glue table a reference names (default database from the context), or Athena's error."""
+def resolve_table(catalog: Catalog, table: exp.Table, database: str | None, pos: tuple[int, int] | None) -> TableInfo:
+    """The Glue table (or view) a reference names (``database`` is the default), or Athena's error."""
     catalog_name = table.catalog
     if catalog_name and catalog_name.lower() != "awsdatacatalog":
-        raise QueryFailed(
-            "CATALOG_NOT_FOUND",
-            f"Catalog '{catalog_name.lower()}' does not exist",
-            position=position_of(sql_text, catalog_name),
-        )
-    db = table.db or ctx.database or "default"
+        raise QueryFailed("CATALOG_NOT_FOUND", f"Catalog '{catalog_name.lower()}' does not exist", position=pos)
+    db = table.db or database or "default"
     info = catalog.get_table(db, table.name)
     if info is not None:
         return info
-    first = table.catalog or table.db or table.name
-    pos = position_of(sql_text, first)
     if catalog.database_name(db) is None:
         raise QueryFailed("SCHEMA_NOT_FOUND", f"Schema '{db.lower()}' does not exist", position=pos)
     raise QueryFailed(
@@ -41,7 +35,7 @@ def table_from_text(catalog: Catalog, text: str, ctx: QueryContext, sql_text: st
         this=exp.to_identifier(parts[-1]),
         db=exp.to_identifier(parts[-2]) if len(parts) > 1 else None,
     )
-    return resolve_table(catalog, table, sql_text, ctx)
+    return resolve_table(catalog, table, ctx.database, position_of(sql_text, parts[0]))
 
 
 def table_target(table: exp.Table, ctx: QueryContext) -> tuple[str, str]:

@@ -13,7 +13,8 @@ from local_aws.athena.catalog import Catalog
 from local_aws.athena.engine.context import Handler, QueryContext, Result
 from local_aws.athena.engine.ddl import partition_folder
 from local_aws.athena.engine.resolve import resolve_table, table_from_text
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.errors import QueryFailed, not_supported
+from local_aws.athena.sql import types as T
 
 
 def _like(pattern: str | None, names: list[str]) -> list[str]:
@@ -25,7 +26,7 @@ def _like(pattern: str | None, names: list[str]) -> list[str]:
 
 
 def _column(name: str, values: list[str]) -> Result:
-    return Result([name], ["VARCHAR"], [(v,) for v in values], header=False)
+    return Result([name], [T.VARCHAR], [(v,) for v in values], header=False)
 
 
 def show_tables(catalog: Catalog, m: re.Match[str], ctx: QueryContext) -> Result:
@@ -57,8 +58,8 @@ def show_columns(catalog: Catalog, m: re.Match[str], ctx: QueryContext) -> Resul
 def describe(catalog: Catalog, tree: exp.Describe, ctx: QueryContext) -> Result:
     target = tree.this
     if not isinstance(target, exp.Table):
-        raise QueryFailed("NOT_SUPPORTED", "DESCRIBE supports tables only")
-    info = resolve_table(catalog, target, target.sql(), ctx)
+        raise not_supported("DESCRIBE of anything but a table")
+    info = resolve_table(catalog, target, ctx.database, None)
     rows = [f"{c.name}\t{c.type}\t{c.comment or ''}" for c in info.columns + info.partition_keys]
     if info.partition_keys:
         rows += ["\t\t", "# Partition Information\t\t", "# col_name\tdata_type\tcomment", "\t\t"]

@@ -1,143 +1,99 @@
-"""A catalog table as DuckDB sees it: a SELECT over the cached Parquet files of its registered partitions.
+"""CREATE [OR REPLACE] VIEW and DROP VIEW, stored in Glue the way Athena stores them.
 
-Partitions are pruned first with the WHERE conjuncts that use only partition keys (evaluated by
-DuckDB over the partition values, typed as Glue declares them); the objects left are copied into
-the local cache under ``k=v`` folders, so DuckDB reads partition columns from the paths
-(``hive_partitioning``) and skips files by itself.
+An Athena view is a Glue table of type VIRTUAL_VIEW whose ``ViewOriginalText`` is
+``/* Presto View: <base64 JSON> */``; the JSON holds the view's SQL, its catalog and schema and its
+columns with their Trino types (``presto_view`` in the parameters). Other tools that read Glue see the
+same thing as for a view made by Athena; the analyzer expands the SQL where a query names the view.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from concurrent.futures import ThreadPoolExecutor
+import base64
+import json
+import re
+from typing import Any
 
-import pyarrow as pa
 from sqlglot import exp
 
-from local_aws.athena.catalog import (
-    Catalog,
-    ObjectRef,
-    PartitionInfo,
-    TableInfo,
-    as_prefix,
-    glue_to_duckdb_type,
-    split_s3_url,
-)
-from local_aws.athena.engine.context import quote_ident, quote_literal, session_connection
-from local_aws.athena.sql.translate import translate
+from local_aws.athena.catalog import Catalog, TableInfo
+from local_aws.athena.engine.context import QueryContext, Result, empty
+from local_aws.athena.engine.resolve import require_database, table_target
+from local_aws.athena.errors import QueryFailed
+from local_aws.athena.sql.analysis import Field
+from local_aws.athena.sql.types import hive_name
 
-FETCH_WORKERS = 4
+VIRTUAL_VIEW = "VIRTUAL_VIEW"
+_ORIGINAL = re.compile(r"/\* Presto View: (.*) \*/", re.DOTALL)
+_VIEW_BODY = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+\S+\s+AS\s+(.*)$", re.IGNORECASE | re.DOTALL)
 
 
-def is_parquet(info: TableInfo) -> bool:
-    """Parquet by SerDe, input format or classification (tables without any hint are assumed Parquet)."""
-    sd = info.raw.get("StorageDescriptor") or {}
-    hints = [
-        str(sd.get("InputFormat") or ""),
-        str((sd.get("SerdeInfo") or {}).get("SerializationLibrary") or ""),
-        str(info.parameters.get("classification") or ""),
-    ]
-    hints = [h.lower() for h in hints if h]
-    return not hints or any("parquet" in h for h in hints)
+def is_view(info: TableInfo) -> bool:
+    return info.table_type == VIRTUAL_VIEW
 
 
-class TableViews:
-    """Builds the SELECT a bound table is replaced by; owns the pool that fetches objects into the cache."""
+def view_definition(info: TableInfo) -> tuple[str, str]:
+    """(the view's SQL, the database its names resolve in)."""
+    text = str(info.raw.get("ViewOriginalText") or "")
+    match = _ORIGINAL.search(text)
+    if match is None:
+        raise QueryFailed("VIEW_IS_STALE", f"View '{info.database}.{info.name}' has no Athena view definition")
+    doc = json.loads(base64.b64decode(match.group(1)))
+    return str(doc["originalSql"]), str(doc.get("schema") or info.database)
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self._pool = ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="athena-fetch")
 
-    def view_sql(self, info: TableInfo, conjuncts: list[exp.Expression]) -> tuple[str, int]:
-        """(SELECT over the table's files, bytes scanned)."""
-        partitions = self.catalog.partitions(info) if info.partition_keys else []
-        partitions = self._prune(info, partitions, conjuncts)
-        jobs = []
-        for part, objs in self._objects_by_partition(info, partitions):
-            hive = list(zip(info.partition_names, part.values, strict=False)) if part else []
-            jobs.extend((obj, hive) for obj in objs)
-        size = sum(obj.size for obj, _ in jobs)
-        if len(jobs) > 8:
-            paths = list(self._pool.map(lambda job: self.catalog.materialise(*job), jobs))
-        else:
-            paths = [self.catalog.materialise(obj, hive) for obj, hive in jobs]
-        select_cols: list[str] = []
-        if not paths:
-            for col in info.columns + info.partition_keys:
-                select_cols.append(f"CAST(NULL AS {glue_to_duckdb_type(col.type)}) AS {quote_ident(col.name)}")
-            return f"SELECT {', '.join(select_cols)} WHERE false", 0
-        present: dict[str, int] = {}
-        for path in paths:
-            for name in self.catalog.file_columns(path):
-                present[name] = present.get(name, 0) + 1
-        union = any(present.get(c.name.lower(), 0) not in (0, len(paths)) for c in info.columns)
-        for col in info.columns:
-            dtype = glue_to_duckdb_type(col.type)
-            source = "NULL" if present.get(col.name.lower(), 0) == 0 else quote_ident(col.name)
-            select_cols.append(f"CAST({source} AS {dtype}) AS {quote_ident(col.name)}")
-        for col in info.partition_keys:
-            dtype = glue_to_duckdb_type(col.type)
-            name = quote_ident(col.name)
-            select_cols.append(name if dtype == "VARCHAR" else f"CAST({name} AS {dtype}) AS {name}")
-        file_list = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
-        options = ["hive_partitioning = " + ("true" if info.partition_keys else "false")]
-        if info.partition_keys:
-            options.append("hive_types_autocast = false")
-        if union:
-            options.append("union_by_name = true")
-        return f"SELECT {', '.join(select_cols)} FROM read_parquet({file_list}, {', '.join(options)})", size
+def view_sql_of(statement: str) -> str:
+    """The query of a ``CREATE VIEW ... AS <query>`` statement, as written."""
+    match = _VIEW_BODY.match(statement.strip().rstrip(";"))
+    if match is None:
+        raise QueryFailed("SYNTAX_ERROR", "mismatched input. Expecting: 'AS'")
+    return match.group(1).strip()
 
-    def _objects_by_partition(
-        self, info: TableInfo, partitions: list[PartitionInfo]
-    ) -> list[tuple[PartitionInfo | None, list[ObjectRef]]]:
-        if not info.partition_keys:
-            return [(None, self.catalog.list_objects(info.location))] if info.location else [(None, [])]
-        result: list[tuple[PartitionInfo | None, list[ObjectRef]]] = []
-        listing: list[ObjectRef] | None = None
-        names: list[str] = []
-        table_bucket, table_prefix = split_s3_url(info.location) if info.location else ("", "")
-        table_prefix = as_prefix(table_prefix)
-        for part in partitions:
-            bucket, prefix = split_s3_url(part.location)
-            prefix = as_prefix(prefix)
-            if info.location and bucket == table_bucket and prefix.startswith(table_prefix):
-                if listing is None:  # one listing for the whole table, then bisect per partition
-                    listing = sorted(self.catalog.list_objects(info.location), key=lambda o: o.key)
-                    names = [o.key for o in listing]
-                start = bisect_left(names, prefix)
-                objs = []
-                for obj in listing[start:]:
-                    if not obj.key.startswith(prefix):
-                        break
-                    objs.append(obj)
-                result.append((part, objs))
-            else:
-                result.append((part, self.catalog.list_objects(part.location)))
-        return result
 
-    @staticmethod
-    def _prune(
-        info: TableInfo, partitions: list[PartitionInfo], conjuncts: list[exp.Expression]
-    ) -> list[PartitionInfo]:
-        if not conjuncts or not partitions:
-            return partitions
-        keys = info.partition_names
-        try:
-            data = {k: [p.values[i] if i < len(p.values) else None for p in partitions] for i, k in enumerate(keys)}
-            types = {k.name: glue_to_duckdb_type(k.type) for k in info.partition_keys}
-            arrow = pa.table(
-                {
-                    **{k: pa.array(v, pa.string()) for k, v in data.items()},
-                    "__idx": pa.array(range(len(partitions)), pa.int64()),
-                }
-            )
-            con = session_connection()
-            con.register("__parts_raw", arrow)
-            cols = ", ".join(f"TRY_CAST({quote_ident(k)} AS {types[k]}) AS {quote_ident(k)}" for k in keys)
-            con.execute(f"CREATE TEMP VIEW __parts AS SELECT {cols}, __idx FROM __parts_raw")
-            where = " AND ".join(f"({translate(c)})" for c in conjuncts)
-            keep = {row[0] for row in con.execute(f"SELECT __idx FROM __parts WHERE {where}").fetchall()}
-            con.close()
-        except Exception:
-            return partitions  # pruning is an optimisation; DuckDB filters the rows anyway
-        return [p for i, p in enumerate(partitions) if i in keep]
+def create_view(catalog: Catalog, tree: exp.Create, query_sql: str, fields: list[Field], ctx: QueryContext) -> Result:
+    db, name = table_target(tree.this, ctx)
+    stored_db = require_database(catalog, db)
+    existing = catalog.get_table(stored_db, name)
+    if existing is not None and not tree.args.get("replace"):
+        raise QueryFailed("TABLE_ALREADY_EXISTS", f"View 'awsdatacatalog.{db}.{name}' already exists")
+    if existing is not None and not is_view(existing):
+        raise QueryFailed("TABLE_ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' already exists")
+    columns = [{"name": f.name or f"_col{i}", "type": f.type.display()} for i, f in enumerate(fields)]
+    doc: dict[str, Any] = {
+        "originalSql": query_sql,
+        "catalog": "awsdatacatalog",
+        "schema": stored_db,
+        "columns": columns,
+        "owner": "local_aws",
+        "runAsInvoker": False,
+    }
+    encoded = base64.b64encode(json.dumps(doc).encode()).decode()
+    table_input = {
+        "Name": name,
+        "TableType": VIRTUAL_VIEW,
+        "Parameters": {"presto_view": "true", "comment": "Presto View"},
+        "ViewOriginalText": f"/* Presto View: {encoded} */",
+        "ViewExpandedText": "/* Presto View */",
+        "StorageDescriptor": {
+            "Columns": [{"Name": c["name"], "Type": hive_name(f.type)} for c, f in zip(columns, fields, strict=True)],
+            "SerdeInfo": {},
+        },
+        "PartitionKeys": [],
+    }
+    if existing is not None:
+        catalog.glue.delete_table(stored_db, existing.name)
+    catalog.glue.create_table(stored_db, name, table_input)
+    return empty()
+
+
+def drop_view(catalog: Catalog, tree: exp.Drop, ctx: QueryContext) -> Result:
+    target = tree.this if tree.this is not None else (tree.args.get("tables") or [None])[0]
+    if target is None:
+        raise QueryFailed("SYNTAX_ERROR", "mismatched input '<EOF>'. Expecting: identifier")
+    db, name = table_target(target, ctx)
+    info = catalog.get_table(db, name)
+    if info is None or not is_view(info):
+        if tree.args.get("exists"):
+            return empty()
+        raise QueryFailed("TABLE_NOT_FOUND", f"View 'awsdatacatalog.{db}.{name}' does not exist")
+    catalog.glue.delete_table(info.database, info.name)
+    return empty()

@@ -15,14 +15,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from local_aws.athena.catalog import Catalog, TableInfo, as_prefix, glue_to_duckdb_type, split_s3_url
+from local_aws.athena.catalog import Catalog, TableInfo, as_prefix, split_s3_url
 from local_aws.athena.engine.context import QueryContext, Result, empty, quote_ident, quote_literal
 from local_aws.athena.engine.ddl import partition_folder, partition_input, properties
 from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.engine.resolve import require_database, resolve_table, table_target
-from local_aws.athena.errors import QueryFailed
+from local_aws.athena.engine.scans import duck_type
+from local_aws.athena.errors import QueryFailed, not_supported
+from local_aws.athena.sql import types as T
+from local_aws.athena.sql.coercion import can_coerce
 from local_aws.athena.sql.parse import position_of
-from local_aws.catalog_types import hive_type, parquet_format
+from local_aws.athena.sql.types import TrinoType, hive_name, parse_hive
+from local_aws.catalog_types import parquet_format
 
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -63,7 +67,7 @@ def ctas(catalog: Catalog, queries: QueryRunner, tree: exp.Create, sql_text: str
             elif key == "partitioned_by" and isinstance(value, exp.Array):
                 partitioned_by = [e.name.lower() for e in value.expressions]
     if fmt != "PARQUET":
-        raise QueryFailed("NOT_SUPPORTED", f"CTAS format {fmt} is not supported by the local endpoint (PARQUET only)")
+        raise not_supported(f"CTAS format {fmt} (PARQUET only)")
     if location is None:
         if not ctx.output_location:
             raise QueryFailed("USER_ERROR", "No output location provided for the table data")
@@ -76,7 +80,8 @@ def ctas(catalog: Catalog, queries: QueryRunner, tree: exp.Create, sql_text: str
             f"Target directory for table '{db}.{name}' already exists: {location}. You may need to manually "
             "clean the data at location 's3://...' before retrying. Athena will not delete data in your account.",
         )
-    arrow, scanned = queries.arrow(tree.expression, sql_text, ctx)
+    analysis = queries.analyze(tree.expression, sql_text, ctx)
+    arrow, scanned = queries.arrow(analysis, sql_text, ctx)
     columns = [c.lower() for c in arrow.column_names]
     if partitioned_by and columns[-len(partitioned_by) :] != partitioned_by:
         raise QueryFailed(
@@ -85,7 +90,7 @@ def ctas(catalog: Catalog, queries: QueryRunner, tree: exp.Create, sql_text: str
             "properties: " + str(partitioned_by),
         )
     arrow = arrow.rename_columns(columns)
-    types = {f.name: _column_type(f) for f in arrow.schema}
+    types = {c: _column_type(c, f.type) for c, f in zip(columns, analysis.fields, strict=True)}
     table_input = {
         "Name": name,
         "StorageDescriptor": {
@@ -116,18 +121,22 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     if isinstance(target, exp.Schema):
         column_list = [c.name.lower() for c in target.expressions]
         target = target.this
-    info = resolve_table(catalog, target, sql_text, ctx)
+    info = resolve_table(catalog, target, ctx.database, position_of(sql_text, target.name))
     if not info.location:
         raise QueryFailed("USER_ERROR", f"Table {info.database}.{info.name} has no location")
-    arrow, scanned = queries.arrow(tree.expression, sql_text, ctx)
+    analysis = queries.analyze(tree.expression, sql_text, ctx)
     all_cols = [c.name.lower() for c in info.columns] + [c.lower() for c in info.partition_names]
     names = column_list or all_cols
-    if arrow.num_columns != len(names):
+    declared = {c.name.lower(): parse_hive(c.type) for c in info.columns + info.partition_keys}
+    table_types = [declared[n] for n in names if n in declared]
+    query_types = [f.type for f in analysis.fields]
+    if len(query_types) != len(table_types) or not all(map(can_coerce, query_types, table_types)):
         raise QueryFailed(
-            "USER_ERROR",
-            f"Insert query has mismatched column types: Table: {len(all_cols)} columns, "
-            f"Query: {arrow.num_columns} columns",
+            "TYPE_MISMATCH",
+            f"Insert query has mismatched column types: Table: [{', '.join(map(str, table_types))}], "
+            f"Query: [{', '.join(map(str, query_types))}]",
         )
+    arrow, scanned = queries.arrow(analysis, sql_text, ctx)
     arrow = arrow.rename_columns(names)
     cols = []
     for col in info.columns + info.partition_keys:
@@ -138,7 +147,7 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     con = duckdb.connect(":memory:")
     con.register("__ins", arrow)
     projection = ", ".join(
-        f"CAST({quote_ident(c.name.lower())} AS {glue_to_duckdb_type(c.type)}) AS {quote_ident(c.name.lower())}"
+        f"CAST({quote_ident(c.name.lower())} AS {duck_type(c.type)}) AS {quote_ident(c.name.lower())}"
         for c in info.columns
     )
     parts = ", ".join(
@@ -154,11 +163,21 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     return Result([], [], [], data_scanned=scanned, header=True, update_count=arrow.num_rows)
 
 
-def _column_type(field: pa.Field) -> str:
-    try:
-        return hive_type(field.type)
-    except ValueError as err:
-        raise QueryFailed("NOT_SUPPORTED", f"Unsupported Hive type for column {field.name}: {field.type}") from err
+def _column_type(name: str, t: TrinoType) -> str:
+    """The Hive type Glue records for a CTAS column, as Trino's HiveTypeTranslator writes it."""
+    if _has_anonymous_row(t):
+        raise QueryFailed(
+            "NOT_SUPPORTED", f"Anonymous row type is not supported in Hive. Please give each field a name: {t}"
+        )
+    if t.base in ("unknown", "json", "uuid", "time", T.TZ, T.INTERVAL_DS, T.INTERVAL_YM):
+        raise QueryFailed("NOT_SUPPORTED", f"Unsupported Hive type: {t} (column {name})")
+    return hive_name(t)
+
+
+def _has_anonymous_row(t: TrinoType) -> bool:
+    if t.base == "row":
+        return any(n is None or _has_anonymous_row(ft) for n, ft in t.fields)
+    return any(_has_anonymous_row(c) for c in (t.args if t.base in ("array", "map") else ()))
 
 
 def _write_rows(catalog: Catalog, info: TableInfo, arrow: pa.Table, location: str, ctx: QueryContext, compression: str):

@@ -5,6 +5,7 @@ Errors are raised as Athena raises them: SYNTAX_ERROR with a 1-based line and co
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Sequence
@@ -15,8 +16,19 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from local_aws.athena.errors import QueryFailed, syntax_error
+from local_aws.athena.sql.dialect import LocalTrino
 
-READ = "athena"
+READ = "athena"  # Hive DDL and Trino, as Athena routes them
+# Statements Athena runs on Trino (queries, CTAS, INSERT, views): parsed with every call kept by name.
+_TRINO_STATEMENT = re.compile(
+    r"^\s*(?:\(\s*)*(?:SELECT|WITH|VALUES|TABLE|INSERT|CREATE\s+(?:OR\s+REPLACE\s+)?VIEW|CREATE\s+TABLE\b.*?\bAS\b\s*\(?\s*(?:SELECT|WITH|VALUES))\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# A comma followed by one of these cannot continue a list: Trino reports the word as mismatched input.
+_AFTER_LIST = {
+    TokenType.FROM, TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY,
+    TokenType.LIMIT, TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT, TokenType.R_PAREN, TokenType.COMMA,
+}  # fmt: skip
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -81,10 +93,35 @@ def substitute_parameters(sql: str, parameters: Sequence[str] | None) -> str:
     return "".join(out)
 
 
-def parse_statement(sql: str) -> exp.Expression:
-    """Parse exactly one statement in Athena's dialect, raising SYNTAX_ERROR like Athena."""
+def _line_col(sql: str, offset: int) -> tuple[int, int]:
+    line = sql.count("\n", 0, offset) + 1
+    return line, offset - (sql.rfind("\n", 0, offset) + 1) + 1
+
+
+def _check_dangling_commas(sql: str, dialect: object) -> None:
+    """``SELECT a, FROM t``: sqlglot forgives the comma, Trino does not."""
     try:
-        statements = [s for s in sqlglot.parse(sql, read=READ) if s is not None]
+        tokens = sqlglot.tokenize(sql, dialect=dialect)  # type: ignore[arg-type]
+    except TokenError as err:
+        raise syntax_error(str(err)) from err
+    for comma, following in itertools.pairwise(tokens):
+        if comma.token_type == TokenType.COMMA and following.token_type in _AFTER_LIST:
+            raise syntax_error(
+                f"mismatched input '{following.text}'. Expecting: <expression>", _line_col(sql, following.start)
+            )
+
+
+def is_trino_statement(sql: str) -> bool:
+    return bool(_TRINO_STATEMENT.match(strip_comments(sql)))
+
+
+def parse_statement(sql: str) -> exp.Expression:
+    """Parse exactly one statement as Athena would route it, raising SYNTAX_ERROR like Athena."""
+    dialect = LocalTrino if is_trino_statement(sql) else READ
+    if dialect is LocalTrino:
+        _check_dangling_commas(sql, dialect)
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None]
     except ParseError as err:
         first = err.errors[0] if err.errors else {}
         line, col = first.get("line"), first.get("col")
@@ -97,6 +134,8 @@ def parse_statement(sql: str) -> exp.Expression:
         raise syntax_error(msg, pos) from err
     except TokenError as err:
         raise syntax_error(str(err)) from err
+    except RecursionError as err:
+        raise QueryFailed("NOT_SUPPORTED", "Query is nested too deeply for the local Athena endpoint") from err
     if not statements:
         raise syntax_error("mismatched input '<EOF>'. Expecting: statement", (1, 1))
     if len(statements) > 1:
