@@ -37,9 +37,11 @@ import os
 import re
 import shlex
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,7 +67,7 @@ INTERVAL = timedelta(minutes=1)
 SETTINGS = {
     "PIPELINE_INTERVAL_MINUTES": "1",
     "PIPELINE_SIMULATOR_RATE": "40",
-    "PIPELINE_SIMULATOR_DURATION_SECONDS": "75",
+    "PIPELINE_SIMULATOR_DURATION_SECONDS": "45",
     "PIPELINE_RETRY_DELAY_SECONDS": "5",
     "PIPELINE_TASK_RETRIES": "4",
 }
@@ -304,7 +306,12 @@ def test_a_day_in_the_life(life: ThrowAwayStack) -> None:
                 return run
         return None
 
-    continuous = wait_for(continuous_running_with_progress, 240, "a continuous simulator run producing", interval=2)
+    def producing_for_a_while_yet() -> dict | None:  # so the next step lands mid-run
+        run = continuous_running_with_progress()
+        started = run and datetime.fromisoformat(run["start_date"])
+        return run if started and datetime.now(UTC) - started < timedelta(seconds=20) else None
+
+    continuous = wait_for(producing_for_a_while_yet, 240, "a continuous simulator run producing", interval=1)
     manual_id = api.trigger(SIMULATOR, conf={"rate": 60, "duration_s": 30})
     triggered_at = time.monotonic()
 
@@ -346,11 +353,6 @@ def test_a_day_in_the_life(life: ThrowAwayStack) -> None:
     mark("simulator waited the outage out; ingest caught up")
 
     # -- evening: `make stop` while the simulator produces: it flushes and ends its run; the state stays --
-    def producing_for_a_while_yet() -> dict | None:  # the stop must land mid-run, not as the run ends
-        run = continuous_running_with_progress()
-        started = run and datetime.fromisoformat(run["start_date"])
-        return run if started and datetime.now(UTC) - started < timedelta(seconds=40) else None
-
     stopped_run = wait_for(producing_for_a_while_yet, 180, "a simulator run producing at the stop", interval=1)
     runs_before = _finished_runs(api)
     xcoms_before = {
@@ -403,13 +405,21 @@ def test_a_day_in_the_life(life: ThrowAwayStack) -> None:
         before = {s: _xcom(api, INGEST, _succeeded(api, INGEST, s)["dag_run_id"], "ingest_window") for s in settled}
         commands = _readme_backfill_commands()
         assert set(commands) == {CATALOG, INGEST}, commands
-        for dag_id in (CATALOG, INGEST):
-            args = _with_dates(commands[dag_id][1:], starts[0], starts[2])
-            dry = stack.run("scripts/airflow", *args, "--dry-run", timeout=300)
+        args = {dag_id: _with_dates(commands[dag_id][1:], starts[0], starts[2]) for dag_id in (CATALOG, INGEST)}
+
+        def cli_for_both(*extra: str) -> dict[str, subprocess.CompletedProcess[str]]:
+            """The two DAGs' commands side by side (each CLI start costs seconds of CPU), each exactly once."""
+            with ThreadPoolExecutor(2) as pool:
+                futures = {
+                    d: pool.submit(stack.run, "scripts/airflow", *a, *extra, timeout=300) for d, a in args.items()
+                }
+                return {d: f.result() for d, f in futures.items()}
+
+        for dag_id, dry in cli_for_both("--dry-run").items():
             assert dry.returncode == 0, dry.stdout[-2000:] + dry.stderr[-2000:]
             listed = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", dry.stdout.split("Runs to be attempted:")[-1])
             assert listed == [s.strftime("%Y-%m-%d %H:%M:%S") for s in settled], f"{dag_id} dry run:\n{dry.stdout}"
-            created = stack.run("scripts/airflow", *args, timeout=300)
+        for created in cli_for_both().values():
             assert created.returncode == 0, created.stdout[-2000:] + created.stderr[-2000:]
         mark("README backfills created")
 
