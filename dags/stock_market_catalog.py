@@ -24,8 +24,10 @@ data interval `[data_interval_start, data_interval_end)`:
    interval too, by key.
 
 **Schedule:** the same data intervals as `stock_market_ingest` (`CronDataIntervalTimetable`, every
-`PIPELINE_INTERVAL_MINUTES` minutes, 5 by default); it follows ingest by waiting for its manifest, and
-ingest's raw-ticks Asset is this DAG's inlet (lineage). One run at a time (one crawler).
+`PIPELINE_INTERVAL_MINUTES` minutes, 5 by default) from `PIPELINE_START_DATE`, **every one of them**
+(catchup: a run that outlasts its interval, or a stopped stack, leaves a backlog that is worked off in
+order, never skipped); it follows ingest by waiting for its manifest, and ingest's raw-ticks Asset is
+this DAG's inlet (lineage). Two runs at a time at most; the Athena queries share the `athena` pool.
 
 **Params:** `freshness_minutes` (how old the newest tick of an interval may be, relative to the
 interval start) and `bars_rel_tolerance` (relative tolerance of the pandas cross-check).
@@ -39,8 +41,6 @@ or in the UI: *Trigger → Backfill*, choose the date range and "reprocess: all 
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
@@ -62,6 +62,7 @@ ATHENA = {
     "database": settings.glue_database,
     "aws_conn_id": settings.aws_conn_id,
     "sleep_time": 2,
+    "pool": defaults.ATHENA_POOL,
 }
 
 with DAG(
@@ -69,10 +70,12 @@ with DAG(
     description="Crawl raw ticks, reconcile and validate each interval with Athena, build 1-minute bars",
     doc_md=__doc__,
     schedule=CronDataIntervalTimetable(settings.interval_cron, timezone="UTC"),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    # One crawl at a time: concurrent runs would only queue behind the same crawler.
-    max_active_runs=1,
+    start_date=settings.start_date,
+    # Every interval gets its run, however late (see the README's Operations: no gaps).
+    catchup=True,
+    # Two at a time, so a backlog shrinks although a run lasts about as long as a 1-minute interval: a
+    # crawl already running is waited for, and a partition a concurrent crawl missed is crawled again.
+    max_active_runs=2,
     default_args=defaults.default_args(settings),
     tags=[*defaults.TAGS, "glue", "athena", "validation"],
     template_searchpath=[str(SQL_DIR)],
@@ -144,6 +147,7 @@ with DAG(
             sql=checks.gate_sql(check),
             pass_value=MANIFEST_ROWS if check.expected == checks.MANIFEST_ROWS else 0,
             tolerance=0,
+            pool=defaults.ATHENA_POOL,
         )
         for check in checks.registered()
     ]
@@ -161,7 +165,8 @@ with DAG(
         templates_dict={
             "trades_sql": "{% include 'select_interval_trades.sql' %}",
             "bars_sql": "{% include 'select_interval_bars.sql' %}",
-        }
+        },
+        pool=defaults.ATHENA_POOL,
     )
     def check_bars_match_pandas(templates_dict=None, params=None) -> dict:
         """Recompute the interval's bars with pandas from the raw trades and compare with Athena's."""

@@ -2,7 +2,8 @@
 # Stock market: ingest
 
 **Schedule:** every `PIPELINE_INTERVAL_MINUTES` minutes (5 by default), `CronDataIntervalTimetable` in UTC,
-shared with the catalog DAG; catchup off, at most 2 runs at once.
+shared with the catalog DAG, from `PIPELINE_START_DATE` on: **every interval gets a run** (catchup), also
+the ones that passed while the stack was stopped, oldest first, at most 2 runs at once.
 
 The run for `[data_interval_start, data_interval_end)` reads **exactly** the messages of the topic
 (`PIPELINE_TOPIC`) whose broker timestamp (LogAppendTime) lies in that interval, on every partition, and
@@ -74,8 +75,9 @@ with DAG(
     description="Kafka -> S3 Parquet, one exactly-once micro-batch per data interval, one task per partition",
     doc_md=__doc__,
     schedule=CronDataIntervalTimetable(settings.interval_cron, timezone="UTC"),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
+    start_date=settings.start_date,
+    # Every interval since the pipeline started gets a run, even after a stop: no gaps (README: Operations).
+    catchup=True,
     max_active_runs=2,
     default_args=defaults.default_args(settings),
     tags=[*defaults.TAGS, "ingest"],

@@ -9,16 +9,38 @@ a missing topic is created with the pipeline's configs; an existing one must use
 (LogAppendTime), or the run fails with the reason (fix the topic or run `stock_market_setup`).
 
 **Schedule:** `@continuous` with `max_active_runs=1`: when a run ends (after `duration_s`) the next
-starts, so the feed never stops while the DAG is unpaused. New DAGs start paused: unpause to start.
+starts at once, so the feed never stops while the DAG is unpaused. `make up` unpauses it once setup has
+succeeded, so the local stack is fed at `PIPELINE_SIMULATOR_RATE` (200 ticks/s) from the start; in a new
+deployment it starts paused like every DAG: unpause it to start the feed.
+
+**Each run continues the market:** prices start from each symbol's newest price on the topic (Param
+`continue_prices`), and `seed` 0 (the default) draws a new seed per run, derived from the run id, so
+consecutive runs never replay the same path. The summary records the seed and the start prices.
+
+**Triggering with other Params** (the form): the running run hands over within seconds (it stops,
+flushes, and ends *success* with `stop_reason` "handed over to a queued run"), then yours starts; the
+continuous schedule resumes with the defaults after it. Nothing waits silently behind the current run.
 
 **Params** (trigger form): `rate` ticks/s (0 = as fast as possible), `duration_s` (at most 6 hours: one regular session),
-`universe` (`default` = 20 liquid US stocks, or e.g. `AAPL,MSFT`), `seed` (same seed, same prices),
-`mode` (`live` = model, `replay` = daily bars from `replay_file`, a CSV path on the worker, at
-`replay_speed` x trading time when `rate` is 0), `always_open` (ignore the 09:30-16:00 New York
-session and weekends; on by default so demos work at any hour).
+`universe` (`default` = 20 liquid US stocks, or e.g. `AAPL,MSFT`), `seed` (0 = new per run; > 0 = that
+seed), `continue_prices`, `max_broker_outage_s`, `mode` (`live` = model, `replay` = daily bars from
+`replay_file`, a CSV path on the worker, at `replay_speed` x trading time when `rate` is 0), `always_open`
+(ignore the 09:30-16:00 New York session and weekends; on by default so demos work at any hour).
 
-**Return value (XCom):** `delivered`, `failed`, `sent`, `duration_s`, `rate`, `stop_reason`. The task
-fails if any message was not acknowledged (after reporting the counts in the `result` XCom).
+**Broker outages and losses:** ticks wait for the broker up to `max_broker_outage_s`
+(`PIPELINE_PRODUCER_OUTAGE_LIMIT_SECONDS`, 300 s; librdkafka's `message.timeout.ms`) and are delivered
+in order, once, when it is back. A tick still unacknowledged at that limit ends the run: every tick not
+acknowledged is counted as **undelivered** (`failed`) and the run **fails**. A run stopped by a shutdown
+(SIGTERM) flushes for at most 4 s; if ticks are left undelivered it fails too. Never *success* with a loss.
+
+**Summary (XCom):** `summary` (always, also the return value on success) and, while running,
+`progress` every 5 s: `sent`, `delivered`, `failed` (undelivered), `duration_s`, `rate`, `stop_reason`,
+`seed`, `start_prices`, `last_prices`. The Market pipeline page shows them per run.
+
+**No retries:** a run is one stretch of the feed with its own counts. A retry would start the duration
+over and hide the failed try's losses (Airflow clears a task's XComs when it retries); instead the
+failed run stays failed with its undelivered count, and the continuous schedule starts the next run at
+once (which waits up to `max_broker_outage_s` for the broker before failing in turn).
 
 **How to stop:** pause the DAG (no new runs), then mark the running task *success* or *failed* in the
 UI: Airflow sends SIGTERM, the simulator stops producing, flushes (at most 4 s) and exits cleanly.
@@ -26,7 +48,7 @@ UI: Airflow sends SIGTERM, the simulator stops producing, flushes (at most 4 s) 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
@@ -43,6 +65,9 @@ with DAG(
     dag_id="stock_market_simulator",
     description="Long-running market simulator producing ticks into Kafka",
     schedule="@continuous",
+    # A continuous DAG needs a start_date in the past: without one, its next run gets the first run's
+    # logical date and is never created ("run already exists"), so the feed stopped after one run.
+    start_date=datetime(2026, 1, 1),
     max_active_runs=1,
     catchup=False,
     default_args=defaults.default_args(settings),
@@ -50,14 +75,14 @@ with DAG(
     doc_md=__doc__,
     params={
         "rate": Param(
-            1000,
+            settings.simulator_rate,
             type="number",
             minimum=0,
             maximum=1_000_000,
             description="Target ticks per second (all symbols). 0 = as fast as possible.",
         ),
         "duration_s": Param(
-            300,
+            settings.simulator_duration_seconds,
             type="integer",
             minimum=1,
             maximum=MAX_DURATION_S,
@@ -76,7 +101,22 @@ with DAG(
             type="integer",
             minimum=0,
             maximum=2**31 - 1,
-            description="Random seed: the same seed gives the same price paths.",
+            description="Random seed. 0: a new seed per run (derived from the run id, shown in the summary); "
+            "> 0: that seed (with continue_prices off, the same seed gives the same prices).",
+        ),
+        "continue_prices": Param(
+            True,
+            type="boolean",
+            description="Start each symbol at its newest price on the topic (the market continues); "
+            "off: the universe's reference prices.",
+        ),
+        "max_broker_outage_s": Param(
+            settings.producer_outage_limit_seconds,
+            type="integer",
+            minimum=10,
+            maximum=24 * 3600,
+            description="How long ticks wait for an unreachable broker before they count as undelivered "
+            "and the run fails (librdkafka message.timeout.ms).",
         ),
         "mode": Param(
             "live",
@@ -105,44 +145,70 @@ with DAG(
         ),
     },
 ) as dag:
-
-    @task(execution_timeout=timedelta(seconds=MAX_DURATION_S + 600))
-    def simulate(params: dict[str, Any] | None = None, ti: Any = None) -> dict[str, Any]:
+    # No retries: see "No retries" above.
+    @task(execution_timeout=timedelta(seconds=MAX_DURATION_S + 600), retries=0)
+    def simulate(params: dict[str, Any] | None = None, ti: Any = None, run_id: str | None = None) -> dict[str, Any]:
         """Run the simulator for one run's duration; SIGTERM (stop from the UI) flushes and returns."""
         # Heavy imports (numpy, pyarrow, confluent-kafka) only when the task runs, not at DAG parse.
         from airflow.sdk.exceptions import AirflowFailException
 
         from market_pipeline.setup.topic import TopicConflictError, ensure_topic_exists, pipeline_topic_spec
-        from pipeline_airflow.kafka import admin_client, producer_config
+        from pipeline_airflow.kafka import WindowConsumerHook, admin_client, producer_config
         from simulator import SimulatorConfig, run
+        from simulator.continuity import HANDED_OVER, derive_seed, last_prices
+        from simulator.universe import parse_universe
 
         p = params or {}
         if p["mode"] == "replay" and not p.get("replay_file"):
-            raise ValueError("Param replay_file is required when mode is 'replay'")
+            raise AirflowFailException("Param replay_file is required when mode is 'replay'")
+        outage_limit_s = float(p["max_broker_outage_s"])
+        try:  # waits up to the outage limit for a broker that is down
+            ensure_topic_exists(
+                admin_client(settings.kafka_conn_id), pipeline_topic_spec(settings), timeout=outage_limit_s
+            )
+        except TopicConflictError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        start_prices = None
+        universe = p["universe"].replace(" ", "")
+        if p["continue_prices"] and p["mode"] == "live":
+            consumer = WindowConsumerHook(
+                topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, group_id=settings.consumer_group
+            ).get_window_consumer()
+            try:
+                symbols = [i.symbol for i in parse_universe(universe)]
+                start_prices = last_prices(consumer, settings.topic, symbols) or None
+            finally:
+                consumer.close()
         config = SimulatorConfig(
             topic=settings.topic,
             mode=p["mode"],
-            universe=p["universe"].replace(" ", ""),
-            seed=int(p["seed"]),
+            universe=universe,
+            seed=int(p["seed"]) or derive_seed(run_id or ""),
             rate=float(p["rate"]),
             speed=float(p["replay_speed"]),
             duration_s=float(p["duration_s"]),
             replay_file=p.get("replay_file"),
             always_open=bool(p["always_open"]),
+            start_prices=start_prices,
+            outage_limit_s=outage_limit_s,
+            metadata_timeout_s=outage_limit_s,
             flush_timeout_s=4.0,  # Airflow escalates SIGTERM to SIGKILL after 5 s
         )
-        try:
-            ensure_topic_exists(
-                admin_client(settings.kafka_conn_id), pipeline_topic_spec(settings), timeout=config.metadata_timeout_s
+
+        def on_progress(counts: dict[str, Any]) -> str | None:
+            ti.xcom_push(key="progress", value=counts)
+            # A run waiting behind this one (a manual trigger, with its own Params) takes over now.
+            if ti.get_dr_count(dag_id=ti.dag_id, states=["queued"]):
+                return HANDED_OVER
+            return None
+
+        summary = run(config, producer_config(settings.kafka_conn_id), on_progress=on_progress).to_dict()
+        ti.xcom_push(key="summary", value=summary)
+        if summary["failed"]:
+            raise AirflowFailException(
+                f"{summary['failed']} of {summary['sent']} ticks were not delivered ({summary['stop_reason']}): "
+                f"{summary['errors'][:3]}"
             )
-        except TopicConflictError as exc:
-            raise AirflowFailException(str(exc)) from exc  # a retry would meet the same topic
-        result = run(config, producer_config(settings.kafka_conn_id)).to_dict()
-        if result["failed"]:
-            ti.xcom_push(key="result", value=result)
-            raise RuntimeError(
-                f"{result['failed']} of {result['sent']} ticks were not acknowledged: {result['errors'][:3]}"
-            )
-        return result
+        return summary
 
     simulate()

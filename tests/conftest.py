@@ -50,6 +50,9 @@ def _set_default_env() -> None:
         "AWS_DEFAULT_REGION": AWS_REGION,
         # Retries still happen in tests, without the production back-off.
         "PIPELINE_RETRY_DELAY_SECONDS": "1",
+        # Ingest and catalog need their first interval to parse; dag.test() runs pick their own dates.
+        # A real scheduler never gets this one (airflow_stack records its own, as `make up` does).
+        "PIPELINE_START_DATE": "2026-01-01T00:00:00Z",
     }
     env.update(airflow_connections_env(KAFKA_BOOTSTRAP, AWS_ENDPOINT))
     for key, value in env.items():
@@ -221,18 +224,20 @@ def airflow_stack(kafka_bootstrap, aws_endpoint) -> Iterator[AirflowStack]:
     and browser tests so Airflow starts once per session.
     """
     from devstack import airflow
-    from devstack.config import StackConfig
+    from devstack.config import StackConfig, pipeline_start_date
     from tests.support import use_pipeline_names
 
-    with pytest.MonkeyPatch.context() as mp:
-        names = use_pipeline_names(mp, prefix="stack", PIPELINE_INTERVAL_MINUTES="1")
-        env = {key: os.environ[key] for key in os.environ if key.startswith(("PIPELINE_", "AIRFLOW_CONN_"))}
-    env["PIPELINE_RETRY_DELAY_SECONDS"] = "5"
-    env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
     home = STATE_DIR / "test-stack-airflow"
     cfg = StackConfig(airflow_home_dir=home, metadata_db="airflow_stack")
     airflow.stop(cfg)  # a stack left over by an interrupted session
     shutil.rmtree(home, ignore_errors=True)  # and its runs: every session starts from a fresh DB
+    with pytest.MonkeyPatch.context() as mp:
+        names = use_pipeline_names(mp, prefix="stack", PIPELINE_INTERVAL_MINUTES="1")
+        mp.delenv("PIPELINE_START_DATE")  # recorded for this stack now, as `make up` does: no year of catchup
+        mp.setenv("PIPELINE_START_DATE", pipeline_start_date(cfg))
+        env = {key: os.environ[key] for key in os.environ if key.startswith(("PIPELINE_", "AIRFLOW_CONN_"))}
+    env["PIPELINE_RETRY_DELAY_SECONDS"] = "5"
+    env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
     airflow.prepare(cfg, extra_env=env, fresh_db=True)
     try:
         airflow.start(cfg, extra_env=env)

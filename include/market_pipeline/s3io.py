@@ -6,10 +6,30 @@ three times. Here they are once; keys and prefixes come from :mod:`market_pipeli
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 JSON_CONTENT_TYPE = "application/json"
+
+
+class BucketMissingError(RuntimeError):
+    """The lake's bucket does not exist: the pipeline has not been set up (yet)."""
+
+
+@contextlib.contextmanager
+def _bucket_must_exist(bucket: str) -> Iterator[None]:
+    """NoSuchBucket becomes a message that says what to do (ingest or catalog running before setup)."""
+    try:
+        yield
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+        raise BucketMissingError(
+            f"bucket {bucket!r} does not exist: the pipeline is not set up yet. Run stock_market_setup "
+            "(`make up` runs it before it unpauses ingest and catalog), then clear this run."
+        ) from exc
 
 
 def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
@@ -17,7 +37,8 @@ def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     keys: list[str] = []
     kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
     while True:
-        page = s3.list_objects_v2(**kwargs)
+        with _bucket_must_exist(bucket):
+            page = s3.list_objects_v2(**kwargs)
         keys.extend(item["Key"] for item in page.get("Contents", []))
         if not page.get("IsTruncated"):
             return keys
@@ -27,7 +48,8 @@ def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
 def get_bytes(s3: Any, bucket: str, key: str) -> bytes | None:
     """The object's bytes, or None if there is no such key (any other failure raises)."""
     try:
-        response = s3.get_object(Bucket=bucket, Key=key)
+        with _bucket_must_exist(bucket):
+            response = s3.get_object(Bucket=bucket, Key=key)
     except s3.exceptions.NoSuchKey:
         return None
     except Exception as exc:  # some S3 implementations answer 404 without the NoSuchKey code
@@ -45,7 +67,8 @@ def get_json(s3: Any, bucket: str, key: str) -> Any:
 
 def put_bytes(s3: Any, bucket: str, key: str, body: bytes, content_type: str) -> None:
     """Overwrite `key` with `body` (plain PutObject: idempotent by construction)."""
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+    with _bucket_must_exist(bucket):
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
 
 def put_json(

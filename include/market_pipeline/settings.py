@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+START_DATE_HELP = (
+    "PIPELINE_START_DATE is the first data interval the pipeline owns (ISO-8601 UTC, e.g. "
+    "2026-11-25T10:00:00Z): ingest and catalog run every interval from there on, none skipped. `make up` "
+    "records it once per stack; a deployment sets it once, to when the pipeline went live, and never "
+    "moves it (see the README's Operations)"
+)
+
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
@@ -81,6 +88,18 @@ class PipelineSettings:
     # suite shortens the delay so retries still run, fast.
     task_retries: int = field(default_factory=lambda: _env_int("PIPELINE_TASK_RETRIES", 2))
     retry_delay_seconds: float = field(default_factory=lambda: _env_float("PIPELINE_RETRY_DELAY_SECONDS", 30.0))
+    # The first interval ingest and catalog own; required by those DAGs (see start_date).
+    start_date_text: str = field(default_factory=lambda: _env("PIPELINE_START_DATE", ""))
+    # The continuous simulator's defaults (its trigger form's Params start from these).
+    simulator_rate: float = field(default_factory=lambda: _env_float("PIPELINE_SIMULATOR_RATE", 200.0))
+    simulator_duration_seconds: int = field(
+        default_factory=lambda: _env_int("PIPELINE_SIMULATOR_DURATION_SECONDS", 300)
+    )
+    # How long the simulator waits out a broker outage before it gives up on a tick (librdkafka's
+    # message.timeout.ms) and fails its run; a new run waits as long for the broker to answer.
+    producer_outage_limit_seconds: int = field(
+        default_factory=lambda: _env_int("PIPELINE_PRODUCER_OUTAGE_LIMIT_SECONDS", 300)
+    )
     # The tick contract's event-time bounds (market_pipeline.schema: EVENT_TIME_FLOOR, MAX_EVENT_TIME_SKEW;
     # a unit test keeps these defaults equal to those). Replaying prices older than the floor: lower it.
     event_time_floor: datetime = field(
@@ -102,13 +121,34 @@ class PipelineSettings:
             raise ValueError(f"PIPELINE_MAX_INGEST_TASKS must be between 1 and 1024; got {self.max_ingest_tasks}")
         if self.task_retries < 0 or self.retry_delay_seconds < 0:
             raise ValueError("PIPELINE_TASK_RETRIES and PIPELINE_RETRY_DELAY_SECONDS must not be negative")
+        if self.start_date_text:
+            _parse_start_date(self.start_date_text)
+        if self.simulator_rate < 0 or self.simulator_duration_seconds < 1:
+            raise ValueError("PIPELINE_SIMULATOR_RATE must be >= 0 and PIPELINE_SIMULATOR_DURATION_SECONDS >= 1")
+        if not 10 <= self.producer_outage_limit_seconds <= 24 * 3600:
+            raise ValueError("PIPELINE_PRODUCER_OUTAGE_LIMIT_SECONDS must be between 10 and 86400")
         if self.max_event_time_skew_seconds < 0:
             raise ValueError("PIPELINE_MAX_EVENT_TIME_SKEW_SECONDS must not be negative")
+
+    @property
+    def start_date(self) -> datetime:
+        """The first interval's start (aware UTC); a clear error when the setting is missing."""
+        if not self.start_date_text:
+            raise ValueError(f"PIPELINE_START_DATE is not set. {START_DATE_HELP}")
+        return _parse_start_date(self.start_date_text)
 
     @property
     def interval_cron(self) -> str:
         """The cron of the ingest and catalog data intervals (every 5 minutes by default)."""
         return "0 * * * *" if self.interval_minutes == 60 else f"*/{self.interval_minutes} * * * *"
+
+
+def _parse_start_date(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"PIPELINE_START_DATE must be an ISO-8601 instant, got {text!r}. {START_DATE_HELP}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def load_settings() -> PipelineSettings:

@@ -7,7 +7,9 @@ JSON ``error`` (never a 500 or a blank page); a bad query parameter answers 422 
 
 Endpoints (relative to the mount point):
     GET /                 the page (server-rendered shell; static/market.js fills it)
-    GET /api/lag          per-partition lag of settings.consumer_group on settings.topic, msgs/s
+    GET /api/lag          per-partition lag of settings.consumer_group on settings.topic; messages
+                          appended in the last 60 s (broker offsets by timestamp)
+    GET /api/producer     the simulator's newest runs: sent, acknowledged, undelivered (?limit=1..100)
     GET /api/windows      latest ingest windows from _manifests/<table>/  (?limit=1..100)
     GET /api/reports      latest validation reports from _reports/<table>/ (?limit=1..100)
     GET /api/gaps         spans no ingest window covers, their unlisted objects, open attempts (?days=1..31)
@@ -34,9 +36,10 @@ from market_pipeline.settings import PipelineSettings
 from market_ui import queries
 from market_ui.clients import Clients
 from market_ui.gaps import gap_summary
-from market_ui.lag import ThroughputTracker, fetch_offsets
+from market_ui.lag import fetch_offsets
 from market_ui.lakeview import latest_reports, latest_windows
 from market_ui.params import ParamError, parse_end, parse_int, parse_limit, parse_minutes, parse_symbols
+from market_ui.producer import producer_panel
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,6 @@ def create_app(
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,  # a name the template expects and the app does not pass is an error
     )
-    throughput = ThroughputTracker(window_seconds=60.0)
     freshness_cache = queries.TTLCache(FRESHNESS_TTL)
     symbols_cache = queries.TTLCache(SYMBOLS_TTL)
     bars_cache = queries.TTLCache(BARS_TTL)
@@ -103,7 +105,6 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
-    app.state.throughput = throughput
     app.mount("/static", StaticFiles(directory=str(assets / "static")), name="static")
 
     @app.exception_handler(HTTPException)
@@ -140,7 +141,7 @@ def create_app(
             settings=settings,
             manifests_uri=layout.s3_uri(settings.bucket, layout.manifest_prefix(settings.table)),
             reports_uri=layout.s3_uri(settings.bucket, layout.report_prefix(settings.table)),
-            refresh={"lag": 5, "lake": 15, "freshness": 30, "bars": 60},
+            refresh={"lag": 5, "lake": 15, "freshness": 30, "bars": 60, "producer": 10},
         )
         return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
 
@@ -150,28 +151,42 @@ def create_app(
 
         def compute() -> dict[str, Any]:
             try:
-                rows = fetch_offsets(
+                offsets = fetch_offsets(
                     clients.kafka_admin(),
                     settings.topic,
                     settings.consumer_group,
                     kafka_timeout,
                     committed_fn=getattr(clients, "kafka_committed", None),
+                    now=clock(),
                 )
             except Exception:
                 reset = getattr(clients, "kafka_failed", None)
                 if reset is not None:
                     reset()
                 raise
-            total_high = sum(r.high for r in rows)
-            rate = throughput.observe(total_high)
+            rows = offsets.partitions
             return {
                 "partitions": [r.to_dict() for r in rows],
                 "total_lag": sum(r.lag for r in rows),
-                "total_messages": total_high,
-                "throughput_msgs_per_s": None if rate is None else round(rate, 2),
-                "throughput_window_s": throughput.window_seconds,
+                "total_messages": sum(r.high for r in rows),
+                "appended_in_window": offsets.appended_in_window,
+                "throughput_msgs_per_s": round(offsets.throughput, 2),
+                "throughput_window_s": offsets.window_s,
                 "sampled_at": queries.iso_z(clock()),
             }
+
+        return answer(panel, compute)
+
+    @app.get("/api/producer")
+    def producer(limit: str | None = None) -> JSONResponse:
+        panel = {"panel": "producer", "topic": settings.topic}
+
+        def compute() -> dict[str, Any]:
+            n = parse_limit(limit)
+            runs = getattr(clients, "simulator_runs", None)
+            if runs is None:
+                raise RuntimeError("no access to the simulator's runs (Airflow's metadata) from this page")
+            return producer_panel(runs(n))
 
         return answer(panel, compute)
 

@@ -17,4 +17,5 @@ class Clients(Protocol):
     def athena(self) -> Any: ...
 
     # Optional: `kafka_committed(partitions, timeout)` reads the group's committed offsets through a
-    # consumer of that group; `kafka_failed()` drops Kafka clients after a failure (see HookClients).
+    # consumer of that group; `kafka_failed()` drops Kafka clients after a failure; `simulator_runs(limit)`
+    # lists the simulator's newest runs with their summary or progress XCom (see HookClients).

@@ -1,17 +1,16 @@
 """Consumer lag per partition and the topic's throughput.
 
 Lag is the high watermark minus the consumer group's committed offset: how many messages the ingest
-DAG has not committed yet. Throughput is estimated from high-watermark deltas between polls, kept in
-the app's memory, so it costs no extra broker requests and needs no consumer of its own.
+DAG has not committed yet. Throughput comes from the broker too: the messages appended in the last
+minute are the high watermark minus the offset of the first message at or after one minute ago
+(``offsets_for_times``, exact with LogAppendTime), so the first poll already has it (it used to be
+estimated from the page's own polls and was unknown until the page had been open a minute).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,43 +60,30 @@ def compute_lag(
     return rows
 
 
-class ThroughputTracker:
-    """Messages per second from high-watermark totals sampled over time (in memory, thread-safe).
+THROUGHPUT_WINDOW_S = 60
 
-    Why deltas of the watermark sum: every produced message advances exactly one partition's high
-    watermark by one, so the sum's slope is the topic's produce rate, whoever is consuming.
+
+def appended_since(high: Mapping[int, int], offsets_at: Mapping[int, int]) -> int:
+    """Messages appended at or after an instant, from each partition's offset for that timestamp.
+
+    With LogAppendTime the broker's timestamps are its append times, monotonic per partition, so the
+    first offset whose timestamp is at or after the instant splits the log exactly; -1 means no message
+    of that partition is that recent.
     """
+    return sum(max(0, high[p] - offset) for p, offset in offsets_at.items() if offset >= 0 and p in high)
 
-    def __init__(self, window_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window_seconds = window_seconds
-        self._clock = clock
-        self._samples: deque[tuple[float, int]] = deque(maxlen=10_000)
-        self._lock = threading.Lock()
 
-    def observe(self, total_high: int, at: float | None = None) -> float | None:
-        """Record the current watermark sum; return the rate over the window, None until 2 samples."""
-        now = self._clock() if at is None else at
-        with self._lock:
-            if self._samples and total_high < self._samples[-1][1]:
-                self._samples.clear()  # the topic was recreated or truncated: old samples mean nothing
-            self._samples.append((now, total_high))
-            # Keep the newest sample at or before the window's start as the baseline; bursts of polls
-            # (several open pages) only add samples, bounded by maxlen.
-            while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_seconds:
-                self._samples.popleft()
-            return self._rate()
+@dataclass(frozen=True)
+class TopicOffsets:
+    """Each partition's lag, and the messages the broker appended in the last `window_s` seconds."""
 
-    def rate(self) -> float | None:
-        with self._lock:
-            return self._rate()
+    partitions: list[PartitionLag] = field(default_factory=list)
+    appended_in_window: int = 0
+    window_s: int = THROUGHPUT_WINDOW_S
 
-    def _rate(self) -> float | None:
-        if len(self._samples) < 2:
-            return None
-        (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
-        if t1 <= t0:
-            return None
-        return (n1 - n0) / (t1 - t0)
+    @property
+    def throughput(self) -> float:
+        return self.appended_in_window / self.window_s
 
 
 def fetch_offsets(
@@ -106,8 +92,9 @@ def fetch_offsets(
     group: str,
     timeout: float = 5.0,
     committed_fn: Callable[[list[Any], float], list[Any]] | None = None,
-) -> list[PartitionLag]:
-    """Watermarks (AdminClient) and the group's committed offsets.
+    now: datetime | None = None,
+) -> TopicOffsets:
+    """Watermarks (AdminClient), the group's committed offsets and the last minute's appends.
 
     `committed_fn(partitions, timeout)` reads the group's offsets through a consumer of that group
     (`Consumer.committed`). Prefer it: librdkafka's AdminClient ListConsumerGroupOffsets can crash
@@ -133,9 +120,11 @@ def fetch_offsets(
         futures = admin.list_offsets(request, request_timeout=timeout)
         return {tp.partition: future.result(timeout=timeout + 1) for tp, future in futures.items()}
 
+    since_ms = int((now or datetime.now(UTC)).timestamp() * 1000) - THROUGHPUT_WINDOW_S * 1000
     try:
         high = {p: info.offset for p, info in offsets(OffsetSpec.latest()).items()}
         low = {p: info.offset for p, info in offsets(OffsetSpec.earliest()).items()}
+        recent = {p: info.offset for p, info in offsets(OffsetSpec.for_timestamp(since_ms)).items()}
         wanted = [TopicPartition(topic, p) for p in partitions]
         if committed_fn is not None:
             group_offsets = committed_fn(wanted, timeout)
@@ -153,7 +142,10 @@ def fetch_offsets(
             committed[tp.partition] = tp.offset if tp.offset >= 0 else None
     rows = compute_lag(high, committed, low)
     newest = _newest_times(admin, topic, partitions, timeout, offsets_fn=offsets)
-    return [PartitionLag(**{**r.to_dict(), "last_message_time": newest.get(r.partition)}) for r in rows]
+    return TopicOffsets(
+        partitions=[PartitionLag(**{**r.to_dict(), "last_message_time": newest.get(r.partition)}) for r in rows],
+        appended_in_window=appended_since(high, recent),
+    )
 
 
 def _newest_times(

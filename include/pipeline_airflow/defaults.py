@@ -13,6 +13,9 @@ from market_pipeline.settings import PipelineSettings
 
 OWNER = "data-platform"
 TAGS = ["stock-market"]
+# The pool of the catalog's Athena queries (real Athena caps concurrent queries per account). It must
+# exist: `make up` creates it; a deployment creates it once (README: Running against real AWS).
+ATHENA_POOL = "athena"
 
 
 def default_args(settings: PipelineSettings) -> dict[str, Any]:

@@ -17,6 +17,11 @@ turns the connection into a librdkafka config (callbacks and auth included); ``g
 
 tests/unit/pipeline_airflow/test_kafka_hooks.py fails loudly if the provider renames or stops using
 ``_build_config`` (apache-airflow-providers-apache-kafka 2.1.0 at the time of writing).
+
+**Quiet clients.** Every client built here logs through Python logging, rate-limited, instead of
+librdkafka's stderr (thousands of ERROR lines while a broker is down), and the AdminClient gets no
+consumer-only properties (the connection's ``group.id`` made librdkafka warn on every task):
+``simulator.kafka_logs.client_config``, shared with the standalone simulator.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from airflow.providers.apache.kafka.hooks.consume import KafkaConsumerHook
 from airflow.providers.apache.kafka.hooks.produce import KafkaProducerHook
 
 from market_pipeline.ingest.kafka_window import window_consumer_config
+from simulator.kafka_logs import client_config
 
 
 class WindowConsumerHook(KafkaConsumerHook):
@@ -38,7 +44,7 @@ class WindowConsumerHook(KafkaConsumerHook):
         self.group_id = group_id
 
     def _build_config(self) -> dict[str, Any]:  # private provider API: see the module docstring
-        return window_consumer_config(super()._build_config(), self.group_id)
+        return client_config(window_consumer_config(super()._build_config(), self.group_id), consumer=True)
 
     def get_window_consumer(self) -> Any:
         """An unsubscribed consumer: the window reader assigns partitions and offsets itself."""
@@ -50,6 +56,11 @@ def producer_config(kafka_config_id: str) -> dict[str, Any]:
     return KafkaProducerHook(kafka_config_id=kafka_config_id)._build_config()  # private provider API: see above
 
 
+class _QuietAdminHook(KafkaAdminClientHook):
+    def _build_config(self) -> dict[str, Any]:  # private provider API: see the module docstring
+        return client_config(super()._build_config())
+
+
 def admin_client(kafka_config_id: str) -> Any:
-    """A confluent AdminClient from the connection (the provider's public get_conn)."""
-    return KafkaAdminClientHook(kafka_config_id=kafka_config_id).get_conn
+    """A confluent AdminClient from the connection (the provider's get_conn, quiet: see above)."""
+    return _QuietAdminHook(kafka_config_id=kafka_config_id).get_conn

@@ -15,6 +15,11 @@ from typing import Any
 from market_pipeline.settings import PipelineSettings
 from pipeline_airflow.kafka import WindowConsumerHook, admin_client
 
+# The simulator's DAG and task: its run summaries (XCom) are the producer panel's data.
+SIMULATOR_DAG_ID = "stock_market_simulator"
+SIMULATOR_TASK_ID = "simulate"
+SUMMARY_KEYS = ("summary", "progress")
+
 # Short timeouts and few retries: a panel must say "unreachable" within seconds, not minutes.
 BOTO_CONFIG = {"connect_timeout": 3, "read_timeout": 15, "retries": {"max_attempts": 2, "mode": "standard"}}
 
@@ -80,6 +85,65 @@ class HookClients:
 
         return AthenaHook(aws_conn_id=self.settings.aws_conn_id, config=config).get_conn()
 
+    def simulator_runs(self, limit: int) -> list[dict[str, Any]]:
+        """The simulator's newest runs with their task's summary (or, while running, its progress).
+
+        Read from Airflow's metadata database: the page runs inside the api-server, which owns it.
+        """
+        import json
+
+        from airflow.models.dagrun import DagRun
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            runs = session.scalars(
+                select(DagRun)
+                .where(DagRun.dag_id == SIMULATOR_DAG_ID)
+                .order_by(DagRun.run_after.desc(), DagRun.id.desc())
+                .limit(limit)
+            ).all()
+            run_ids = [run.run_id for run in runs]
+            tasks = {
+                ti.run_id: ti
+                for ti in session.scalars(
+                    select(TaskInstance).where(
+                        TaskInstance.dag_id == SIMULATOR_DAG_ID,
+                        TaskInstance.task_id == SIMULATOR_TASK_ID,
+                        TaskInstance.run_id.in_(run_ids),
+                    )
+                )
+            }
+            values: dict[tuple[str, str], Any] = {}
+            for run_id, key, value in session.execute(
+                select(XComModel.run_id, XComModel.key, XComModel.value).where(
+                    XComModel.dag_id == SIMULATOR_DAG_ID,
+                    XComModel.task_id == SIMULATOR_TASK_ID,
+                    XComModel.run_id.in_(run_ids),
+                    XComModel.key.in_(SUMMARY_KEYS),
+                )
+            ):
+                values[(run_id, key)] = json.loads(value) if isinstance(value, (str, bytes)) else value
+            rows = []
+            for run in runs:
+                ti = tasks.get(run.run_id)
+                rows.append(
+                    {
+                        "run_id": run.run_id,
+                        "run_type": _text(run.run_type),
+                        "state": _text(run.state),
+                        "task_state": None if ti is None else _text(ti.state),
+                        "start_date": run.start_date,
+                        "end_date": run.end_date,
+                        "conf": dict(run.conf or {}),
+                        "summary": values.get((run.run_id, "summary")),
+                        "progress": values.get((run.run_id, "progress")),
+                    }
+                )
+            return rows
+
     def kafka_admin(self) -> Any:
         return self._kafka.get()
 
@@ -92,3 +156,8 @@ class HookClients:
 
     def athena(self) -> Any:
         return self._athena.get()
+
+
+def _text(value: Any) -> str | None:
+    """An Airflow enum (run type, state) as its plain value."""
+    return None if value is None else str(getattr(value, "value", value))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -20,6 +21,11 @@ class SimulatorConfig:
     both 0 means as fast as possible. Event time: ``clock="wall"`` stamps each tick with the wall clock
     at emission; ``"simulated"`` uses the model's own clock from ``start`` (replays: the bar's date).
     The run ends at ``duration_s``, at ``max_ticks``, at the end of a replay file, or when stopped.
+
+    Broker outages: a tick waits up to ``outage_limit_s`` for the broker (librdkafka's
+    ``message.timeout.ms``); the first tick that times out ends the run, and every tick not acknowledged
+    by then is counted as undelivered (``RunResult.failed``). ``start_prices`` (symbol -> USD) start
+    the model's prices there instead of the universe's reference levels (a run continuing the last one).
     """
 
     topic: str = DEFAULT_TOPIC
@@ -41,6 +47,8 @@ class SimulatorConfig:
     progress_interval_s: float = 5.0
     flush_timeout_s: float = 10.0
     metadata_timeout_s: float = 10.0
+    outage_limit_s: float = 300.0
+    start_prices: Mapping[str, float] | None = None
     create_topic: bool = False  # standalone use; in the pipeline, setup (or the DAG through it) owns the topic
     topic_partitions: int = 3
     install_signal_handlers: bool = True
@@ -68,6 +76,10 @@ class SimulatorConfig:
             raise ValueError("start must be timezone-aware (e.g. 2026-11-24T14:30:00Z)")
         if self.flush_timeout_s <= 0 or self.metadata_timeout_s <= 0:
             raise ValueError("flush_timeout_s and metadata_timeout_s must be > 0")
+        if not self.outage_limit_s >= 1:
+            raise ValueError(f"outage_limit_s must be >= 1 s, got {self.outage_limit_s}")
+        if self.start_prices is not None and not all(p > 0 for p in self.start_prices.values()):
+            raise ValueError("start_prices must be > 0")
 
     @property
     def effective_clock(self) -> Clock:
@@ -83,9 +95,10 @@ class SimulatorConfig:
 
 @dataclass
 class RunResult:
-    """Counts of one run. ``delivered`` were acknowledged by the broker (acks=all); ``failed`` were
-    not (timed out, rejected, or purged at the flush timeout); ``sent`` = delivered + failed after a
-    complete flush."""
+    """Counts of one run. ``delivered`` were acknowledged by the broker (acks=all); ``failed`` are the
+    undelivered ticks: not acknowledged (timed out after the outage limit, rejected, purged at the flush
+    timeout, or never queued because the run stopped); ``sent`` = delivered + failed after a complete
+    flush. ``seed`` and ``start_prices`` are what the run started from (to reproduce it)."""
 
     topic: str
     sent: int = 0
@@ -96,6 +109,9 @@ class RunResult:
     first_event_time: str | None = None
     last_event_time: str | None = None
     errors: list[str] = field(default_factory=list)
+    seed: int | None = None
+    start_prices: dict[str, float] | None = None
+    last_prices: dict[str, float] | None = None
 
     @property
     def rate(self) -> float:

@@ -54,6 +54,8 @@ SIMULATOR = "stock_market_simulator"
 SIM_PARAMS = {"rate": 50, "duration_s": 15, "universe": "AAPL,MSFT,NVDA", "seed": 7}
 # Symbols only this test writes bars for, so the chart does not depend on what other tests produced.
 CHART_SYMBOLS = ("ZUIA", "ZUIB")
+# A symbol with only two bars: the chart's time axis must still label each minute once.
+FEW_BARS_SYMBOL = "FEWB"
 TIMEOUT_MS = 30_000
 
 
@@ -329,8 +331,10 @@ def seed_lake(settings: PipelineSettings, boto_client: Any, kafka_bootstrap: str
     end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     minutes = [end - timedelta(minutes=44 - i) for i in range(45)]
     rows: dict[str, list[Any]] = {n: [] for n, _, _ in BARS_COLUMNS}
-    for k, symbol in enumerate(CHART_SYMBOLS):
+    for k, symbol in enumerate((*CHART_SYMBOLS, FEW_BARS_SYMBOL)):
         for i, minute in enumerate(minutes):
+            if symbol == FEW_BARS_SYMBOL and i < len(minutes) - 2:
+                continue
             close = 100.0 * (k + 1) + 3 * ((i % 12) - 6) / 6 + i * 0.05
             values = (
                 symbol,
@@ -441,7 +445,8 @@ def test_market_pipeline_page_shows_lag_and_the_chart(
     expect(lag_rows).to_have_count(settings.topic_partitions, timeout=60_000)
     expect(frame.locator("#panel-lag .panel-error")).to_be_hidden()
     expect(frame.locator("#lag-total")).to_have_text(re.compile(r"^[\d,]+ messages$"))
-    expect(frame.locator("#lag-rate")).to_have_text(re.compile(r"messages/s"), timeout=60_000)  # second poll
+    # From the broker's offsets by timestamp, on the first poll (not estimated from the page's polls).
+    expect(frame.locator("#lag-rate")).to_have_text(re.compile(r"messages/s \([\d,]+ appended in the last 60 s\)"))
 
     # Chart: choose our symbols in the form; one uPlot canvas per symbol, axes labelled.
     frame.locator("#chart-symbols").fill(",".join(CHART_SYMBOLS))
@@ -454,6 +459,20 @@ def test_market_pipeline_page_shows_lag_and_the_chart(
         expect(chart.locator(".u-legend")).to_contain_text("Close (USD)")
     expect(frame.locator("#bars-table tbody tr[data-symbol]")).to_have_count(len(CHART_SYMBOLS))
     expect(frame.locator("#chart-status")).to_contain_text(newest_bar.strftime("%Y-%m-%d %H:%M"))
+    for symbol in CHART_SYMBOLS:
+        labels = frame.locator(f"#chart-{symbol}").get_attribute("data-x-labels").split("|")
+        assert len(labels) >= 3 and len(labels) == len(set(labels)), labels
+
+    # Two bars: each minute labelled once (uPlot ticked every few seconds and repeated HH:MM).
+    frame.locator("#chart-symbols").fill(FEW_BARS_SYMBOL)
+    frame.get_by_role("button", name="Show").click()
+    few = frame.locator(f"#chart-{FEW_BARS_SYMBOL}")
+    expect(few).to_have_attribute("data-points", "2", timeout=90_000)
+    labels = few.get_attribute("data-x-labels").split("|")
+    assert labels and len(labels) == len(set(labels)), f"repeated time labels: {labels}"
+    frame.locator("#chart-symbols").fill(",".join(CHART_SYMBOLS))
+    frame.get_by_role("button", name="Show").click()
+    expect(frame.locator(f"#chart-{CHART_SYMBOLS[0]}")).to_have_attribute("data-points", "45", timeout=90_000)
 
     # Lake panels: the seeded windows and reports, the failed report highlighted.
     expect(frame.locator("#windows-table tbody tr[data-window-end]").first).to_be_visible(timeout=60_000)

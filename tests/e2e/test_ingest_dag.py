@@ -29,7 +29,7 @@ def test_default_schedule_is_five_minute_data_intervals(monkeypatch):
     dag = load_dag("stock_market_ingest")
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
     assert dag.timetable.expression == "*/5 * * * *"
-    assert dag.catchup is False and dag.max_active_runs == 2
+    assert dag.catchup is True and dag.max_active_runs == 2
     assert set(dag.params) == {"grace_seconds", "max_bad_share", "chunk_size", "max_ingest_tasks"}
     assert all(dag.params.get_param(name).description for name in dag.params)
     assert [t.task_id for t in dag.topological_sort()] == ["plan_window", "ingest_partition", "seal_window"]

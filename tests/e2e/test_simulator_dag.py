@@ -70,3 +70,40 @@ def test_simulator_dag_fails_clearly_for_replay_without_file(airflow_db, kafka_t
     dag = load_dag("stock_market_simulator")
     dr = dag.test(run_conf={"duration_s": 1, "mode": "replay"})
     assert dr.state == "failed"
+
+
+def test_consecutive_runs_continue_the_market_with_seeds_of_their_own(airflow_db, kafka_topic, monkeypatch) -> None:
+    """The default seed (0) gives each run its own; each run starts at the prices the last one ended at."""
+    topic = kafka_topic(partitions=3, prefix="e2e_sim")
+    monkeypatch.setenv("PIPELINE_TOPIC", topic)
+    dag = load_dag("stock_market_simulator")
+    conf = {"duration_s": 2, "rate": 2000, "universe": "AAPL,MSFT,NVDA"}
+    summaries = []
+    for _ in range(2):
+        dr = dag.test(run_conf=conf)
+        assert dr.state == "success"
+        summaries.append(_xcom(dr, "simulate", "summary"))
+        assert _xcom(dr, "simulate") == summaries[-1], "the summary is also the return value"
+    first, second = summaries
+    assert first["seed"] != second["seed"] and first["seed"] > 0
+    assert first["start_prices"] is None, "an empty topic: the universe's reference prices"
+    assert second["start_prices"] == first["last_prices"], "the market continues where it left off"
+
+    # The Market pipeline page lists both runs with their counts, read from Airflow's metadata DB.
+    from fastapi.testclient import TestClient
+
+    from market_pipeline.settings import load_settings
+    from tests.support import market_ui_app
+
+    with TestClient(market_ui_app(load_settings())) as client:
+        body = client.get("/api/producer?limit=100").json()
+    assert body["error"] is None, body
+    listed = {r["seed"]: r for r in body["runs"] if r["final"]}
+    for summary in summaries:
+        row = listed[summary["seed"]]
+        assert (row["state"], row["sent"], row["delivered"], row["undelivered"]) == (
+            "success",
+            summary["sent"],
+            summary["delivered"],
+            0,
+        )

@@ -190,3 +190,10 @@ def test_celery_settings_match_the_local_stack(compose):
     assert env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] == local["AIRFLOW__CELERY__WORKER_CONCURRENCY"]
     major_minor = re.fullmatch(r"redis:(\d+\.\d+)\.\d+-[a-z]+", compose["services"]["redis"]["image"])
     assert major_minor and major_minor.group(1) == "7.0", "the same Redis as Debian's redis-server (7.0)"
+
+
+def test_the_pipeline_start_date_is_required_and_shared(compose):
+    """Ingest and catalog need PIPELINE_START_DATE; compose refuses to start without it (from .env)."""
+    for name in (*AIRFLOW_SERVICES, "airflow-init"):
+        value = compose["services"][name]["environment"]["PIPELINE_START_DATE"]
+        assert value.startswith("${PIPELINE_START_DATE:?"), (name, value)

@@ -19,8 +19,12 @@ from devstack.worker_identity import HOSTNAME_ENV
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 WORKER_PREFIX = "celery-worker-"
-PIPELINE_DAGS = ("stock_market_setup", "stock_market_simulator", "stock_market_ingest", "stock_market_catalog")
-# Real Athena caps concurrent queries per account; the catalog DAG's queries share this pool.
+SETUP_DAG = "stock_market_setup"
+# Unpaused once setup has succeeded: none of them may run before the topic, bucket and catalog exist.
+FED_DAGS = ("stock_market_simulator", "stock_market_ingest", "stock_market_catalog")
+PIPELINE_DAGS = (SETUP_DAG, *FED_DAGS)
+# Real Athena caps concurrent queries per account; the catalog DAG's queries share this pool
+# (pipeline_airflow.defaults.ATHENA_POOL names it; a test checks they agree).
 POOLS = {"athena": (4, "Concurrent Athena queries of the catalog DAG")}
 
 
@@ -131,6 +135,10 @@ def start(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
         api,
     )
     print(f"[airflow] api-server ready on {cfg.airflow_url} ({cfg.executor} executor)", flush=True)
+    # Before any DAG is unpaused: a task in a pool that does not exist is never scheduled.
+    rest = client(cfg)
+    for name, (slots, description) in POOLS.items():
+        rest.ensure_pool(name, slots, description)
     for name, (proc, offset) in workers.items():
         wait_until(lambda proc=proc, offset=offset: _worker_ready(proc, offset), 180, f"Celery worker {name}", proc)
         print(f"[airflow] {name} ready ({cfg.celery_concurrency} task slots, host {worker_hostname(name)})", flush=True)
@@ -270,7 +278,7 @@ def client(cfg: StackConfig) -> AirflowClient:
 
 
 def bootstrap_pipeline(cfg: StackConfig, dags: tuple[str, ...] = PIPELINE_DAGS) -> str:
-    """Pools, unpaused DAGs and a setup run: what a fresh `make up` needs. Returns the setup run id."""
+    """Wait for the DAGs to be parsed, then trigger a setup run (idempotent). Returns its run id."""
     api = client(cfg)
     present: set[str] = set()
 
@@ -284,8 +292,45 @@ def bootstrap_pipeline(cfg: StackConfig, dags: tuple[str, ...] = PIPELINE_DAGS) 
         missing = sorted(set(dags) - present)
         errors = api.get("/api/v2/importErrors")
         raise StackError(f"{exc}\nmissing DAGs: {missing}\nimport errors: {json.dumps(errors, indent=1)}") from exc
-    for name, (slots, description) in POOLS.items():
-        api.ensure_pool(name, slots, description)
-    for dag_id in dags:
+    api.unpause(SETUP_DAG)
+    return api.trigger(SETUP_DAG)
+
+
+def _activated_marker(cfg: StackConfig) -> Any:
+    return cfg.airflow_home / "pipeline_activated"
+
+
+def activate_pipeline(cfg: StackConfig, setup_run_id: str, timeout: float = 900) -> bool:
+    """Unpause the simulator, ingest and catalog once setup succeeded, on this stack's first start only.
+
+    Nothing may run before the topic, bucket and catalog exist (the first ingest runs used to race
+    setup and fail with NoSuchBucket). Later starts leave the DAGs paused or unpaused as they were: a
+    DAG you paused stays paused. Returns whether setup succeeded.
+    """
+    api = client(cfg)
+    print(f"[up] waiting for setup ({SETUP_DAG} / {setup_run_id}) before the pipeline runs", flush=True)
+    try:
+        state = api.wait_for_run(SETUP_DAG, setup_run_id, timeout=timeout)
+    except StackError as exc:
+        state = f"did not finish ({exc})"
+    if state != "success":
+        print(
+            f"[up] ERROR: setup run {setup_run_id} {state}: see it in the UI. The simulator, ingest and catalog "
+            "stay paused; trigger stock_market_setup again, and once it succeeds unpause them.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    marker = _activated_marker(cfg)
+    if marker.exists():
+        print("[up] setup succeeded; the pipeline's DAGs keep the pause state you left them in", flush=True)
+        return True
+    for dag_id in FED_DAGS:
         api.unpause(dag_id)
-    return api.trigger("stock_market_setup")
+    marker.write_text(f"{setup_run_id}\n")
+    print(
+        "[up] setup succeeded: stock_market_simulator (continuous feed), stock_market_ingest and "
+        "stock_market_catalog are unpaused",
+        flush=True,
+    )
+    return True

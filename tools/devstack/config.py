@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -209,6 +210,38 @@ def local_secret(cfg: StackConfig, name: str) -> str:
     return path.read_text().strip()
 
 
+def _write_once(path: Path, value: str) -> str:
+    """Write `value` to `path` unless it exists (atomic: when two processes race, the first one wins)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        draft.write_text(value + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def pipeline_start_date(cfg: StackConfig) -> str:
+    """PIPELINE_START_DATE of this stack: the environment's, else the one recorded at its first start.
+
+    Ingest and catalog run every interval from this instant (catchup), so it must never move: it is
+    recorded once next to the stack's Airflow metadata, as the start of the interval the first start
+    fell in, and reused by every later start. A fresh metadata database (a new AIRFLOW_HOME, `make
+    clean-state`) records a new one.
+    """
+    explicit = _env("PIPELINE_START_DATE", "")
+    if explicit:
+        return explicit
+    minutes = int(_env("PIPELINE_INTERVAL_MINUTES", "5"))
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now.replace(minute=now.minute - now.minute % minutes)
+    return _write_once(cfg.airflow_home / "pipeline_start_date", start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
 def default_parallelism() -> int:
     """LocalExecutor task slots: three per core (6 on the 2-core reference machine).
 
@@ -242,6 +275,7 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AWS_DEFAULT_REGION": cfg.aws_region,
         "NO_PROXY": "*",
+        "PIPELINE_START_DATE": pipeline_start_date(cfg),
     }
     if cfg.celery:
         env.update(

@@ -91,6 +91,7 @@ def up(cfg: StackConfig) -> int:
             airflow.start(cfg)
             run_id = airflow.bootstrap_pipeline(cfg)
             _print_banner(cfg, run_id)
+            airflow.activate_pipeline(cfg, run_id)
             return _watch(cfg)
         except StackError as exc:
             print(f"[up] ERROR: {exc}", file=sys.stderr, flush=True)
@@ -126,7 +127,7 @@ def _print_banner(cfg: StackConfig, run_id: str) -> None:
         "\n"
         "  Airflow UI   " + cfg.airflow_url + "\n"
         f"  login        {cfg.admin_user} / {cfg.admin_password}   (local only; set AIRFLOW_ADMIN_PASSWORD)\n"
-        f"  setup run    stock_market_setup / {run_id}\n"
+        f"  setup run    stock_market_setup / {run_id}   (the simulator, ingest and catalog start after it)\n"
         f"  Kafka        {cfg.kafka_bootstrap}\n"
         f"  AWS endpoint {cfg.aws_endpoint}\n"
         f"  executor     {_executor_line(cfg)}\n"

@@ -10,6 +10,7 @@
     lake: Number(body.dataset.refreshLake || 15),
     freshness: Number(body.dataset.refreshFreshness || 30),
     bars: Number(body.dataset.refreshBars || 60),
+    producer: Number(body.dataset.refreshProducer || 10),
   };
   const REQUEST_TIMEOUT_MS = 45000;
   const NUM = new Intl.NumberFormat("en-US");
@@ -112,7 +113,7 @@
     const rate = d.throughput_msgs_per_s;
     document.getElementById("lag-total").textContent = num(d.total_lag) + " messages";
     document.getElementById("lag-rate").textContent =
-      rate == null ? "measuring… (needs two polls)" : rate.toFixed(1) + " messages/s (last " + d.throughput_window_s + " s)";
+      rate.toFixed(1) + " messages/s (" + num(d.appended_in_window) + " appended in the last " + d.throughput_window_s + " s)";
     document.getElementById("lag-messages").textContent = num(d.total_messages);
     const rows = d.partitions.map((p) => {
       // More than ten minutes of traffic behind (two ingest windows) is a problem; no commit is a warning.
@@ -127,6 +128,38 @@
     });
     fillRows(tbody, rows, "the topic has no partitions", 6);
     body.dataset.lagState = "ok";
+  }
+
+  // ------------------------------------------------------------------ producer (the simulator's runs)
+  async function refreshProducer() {
+    const res = await getJSON("/api/producer?limit=10");
+    const tbody = document.querySelector("#producer-table tbody");
+    const running = document.getElementById("producer-running");
+    const lost = document.getElementById("producer-undelivered");
+    if (!res.ok) {
+      panelError("panel-producer", res.error);
+      running.textContent = "unavailable";
+      fillRows(tbody, [], "no data: " + res.error, 8);
+      return;
+    }
+    panelError("panel-producer", null);
+    const d = res.data;
+    const now = d.running;
+    running.textContent = now
+      ? now.run_id + (now.rate != null ? " at " + num(now.rate) + " ticks/s" : "") + (now.sent != null ? ", " + num(now.sent) + " sent" : "")
+      : "no run (the feed is stopped)";
+    lost.textContent = num(d.undelivered_total) + (d.runs_with_losses ? " in " + d.runs_with_losses + " run(s)" : "");
+    lost.className = "big" + (d.undelivered_total ? " bad" : "");
+    const rows = d.runs.map((r) => {
+      const bad = (r.undelivered || 0) > 0 || r.state === "failed";
+      return el("tr", { class: bad ? "bad" : "", "data-run-id": r.run_id, "data-undelivered": String(r.undelivered ?? "") }, [
+        td(r.run_id), td(r.state, r.state === "failed" ? "bad" : r.state === "success" ? "ok" : ""), td(utc(r.start_date)),
+        td(r.rate == null ? null : num(r.rate), "num"), td(num(r.sent), "num"), td(num(r.delivered), "num"),
+        td(num(r.undelivered), "num" + ((r.undelivered || 0) > 0 ? " bad" : "")),
+        td(r.stop_reason || (r.final ? "" : "running")),
+      ]);
+    });
+    fillRows(tbody, rows, "no simulator runs yet", 8);
   }
 
   // ------------------------------------------------------------------ freshness
@@ -262,14 +295,30 @@
     return res;
   }
 
+  // Time-axis ticks on whole minutes only (bars are one minute apart): with a few bars uPlot would
+  // otherwise tick every few seconds and print the same HH:MM several times.
+  const MINUTE_INCRS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+  function minuteLabels(u, splits) {
+    const withDate = u.scales.x.max - u.scales.x.min > 20 * 3600;  // a day's range would repeat HH:MM
+    return splits.map((ts) => hhmm(ts, withDate));
+  }
+
   function drawChart(symbol, s, width) {
     const fg = getComputedStyle(body).color;
     const axis = { stroke: fg, grid: { stroke: "rgba(128,128,128,0.2)" }, ticks: { stroke: "rgba(128,128,128,0.4)" } };
     const fmt = (digits) => (u, v) => (v == null ? "–" : v.toFixed(digits));
+    const holder = el("div", { class: "chart", id: "chart-" + symbol, "data-symbol": symbol, "data-points": String(s.t.length) },
+                      [el("h3", { text: symbol + " — " + s.t.length + " one-minute bars" })]);
     const opts = {
       width, height: 260,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
-      scales: { x: { time: true }, price: { auto: true }, vol: { range: (u, min, max) => [0, Math.max(1, max) * 3] } },
+      scales: {
+        // Half a minute of room on each side, so one or two bars are drawn whole, with a label.
+        x: { time: true, range: (u, min, max) => [min - 30, max + 30] },
+        price: { auto: true },
+        vol: { range: (u, min, max) => [0, Math.max(1, max) * 3] },
+      },
       series: [
         { label: "Time (UTC)", value: (u, ts) => (ts == null ? "–" : hhmm(ts, true)) },
         { label: "Close (USD)", scale: "price", stroke: "#0969da", width: 2, value: fmt(2) },
@@ -279,13 +328,16 @@
           paths: uPlot.paths.bars({ size: [0.6, 40] }), value: (u, v) => (v == null ? "–" : NUM.format(v)) },
       ],
       axes: [
-        { ...axis, label: "Time (UTC)", values: (u, splits) => splits.map((ts) => hhmm(ts, false)) },
+        { ...axis, label: "Time (UTC)", incrs: MINUTE_INCRS,
+          values: (u, splits) => {
+            const labels = minuteLabels(u, splits);
+            holder.dataset.xLabels = labels.join("|");  // what the axis shows, for tests and inspection
+            return labels;
+          } },
         { ...axis, scale: "price", label: "Price (USD)", size: 70 },
         { ...axis, scale: "vol", side: 1, label: "Volume (shares)", size: 70, grid: { show: false } },
       ],
     };
-    const holder = el("div", { class: "chart", id: "chart-" + symbol, "data-symbol": symbol, "data-points": String(s.t.length) },
-                      [el("h3", { text: symbol + " — " + s.t.length + " one-minute bars" })]);
     document.getElementById("charts").append(holder);
     charts.push(new uPlot(opts, [s.t, s.close, s.high, s.low, s.volume], holder));
   }
@@ -350,6 +402,7 @@
   });
 
   every(REFRESH.lag, refreshLag);
+  every(REFRESH.producer, refreshProducer);
   every(REFRESH.freshness, refreshFreshness);
   every(REFRESH.lake, refreshWindows);
   every(REFRESH.lake, refreshReports);

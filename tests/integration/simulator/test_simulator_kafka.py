@@ -301,3 +301,39 @@ def test_closed_market_emits_nothing_in_wall_clock_mode(kafka_bootstrap, kafka_t
     assert (result.sent, result.delivered, result.stop_reason) == (0, 0, "duration")
     assert "market closed; next open" in caplog.text
     assert _watermark_total(kafka_bootstrap, topic) == 0
+
+
+def test_the_next_run_continues_from_the_newest_prices_on_the_topic(kafka_bootstrap, kafka_topic) -> None:
+    """last_prices reads each symbol's newest price from the topic: the run that follows starts there."""
+    from simulator.continuity import last_prices
+
+    topic = kafka_topic(partitions=3, prefix="sim")
+    symbols = ["AAPL", "MSFT", "NVDA", "JPM"]
+    first = run(
+        SimulatorConfig(
+            topic=topic, rate=0, max_ticks=5_000, clock="simulated", start=START, seed=3, universe="AAPL,MSFT,NVDA,JPM"
+        ),
+        {"bootstrap.servers": kafka_bootstrap},
+    )
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": f"resume-{uuid.uuid4().hex}"})
+    try:
+        found = last_prices(consumer, topic, [*symbols, "KO"], lookback=1_000)
+    finally:
+        consumer.close()
+    assert found == first.last_prices, "the newest tick of each symbol, as the run itself ended"
+    second = run(
+        SimulatorConfig(
+            topic=topic,
+            rate=0,
+            max_ticks=2_000,
+            clock="simulated",
+            start=START,
+            seed=4,
+            universe="AAPL,MSFT,NVDA,JPM",
+            start_prices=found,
+        ),
+        {"bootstrap.servers": kafka_bootstrap},
+    )
+    assert second.start_prices == found and second.seed == 4
+    for symbol in symbols:  # a few thousand ticks later, still near where the first run ended
+        assert abs(second.last_prices[symbol] / found[symbol] - 1) < 0.05, (symbol, found, second.last_prices)

@@ -47,10 +47,24 @@ def test_dag_wiring(dag) -> None:
     assert set(TAGS) <= set(dag.tags)
     assert "How to stop" in dag.doc_md and "Params" in dag.doc_md
     task = dag.get_task("simulate")
-    assert task.owner == OWNER and task.retries == load_settings().task_retries
+    assert task.owner == OWNER and task.retries == 0, "a retry would restart the duration and hide losses"
+    settings = load_settings()
+    assert dag.params["rate"] == settings.simulator_rate
+    assert dag.params["duration_s"] == settings.simulator_duration_seconds
+    assert dag.params["max_broker_outage_s"] == settings.producer_outage_limit_seconds
     max_duration = dag.params.get_param("duration_s").schema["maximum"]
     assert task.execution_timeout > timedelta(seconds=max_duration)
-    for name in ("rate", "duration_s", "universe", "seed", "mode", "replay_file", "always_open"):
+    for name in (
+        "rate",
+        "duration_s",
+        "universe",
+        "seed",
+        "continue_prices",
+        "max_broker_outage_s",
+        "mode",
+        "replay_file",
+        "always_open",
+    ):
         assert dag.params.get_param(name).description, f"Param {name} needs a description for the form"
 
 
@@ -73,6 +87,8 @@ def test_default_params_are_valid(dag) -> None:
         ("replay_file", 42),
         ("replay_speed", -0.5),
         ("always_open", "yes"),
+        ("max_broker_outage_s", 5),
+        ("continue_prices", "no"),
     ],
 )
 def test_params_reject_bad_values_naming_the_field(dag, field: str, value: object) -> None:

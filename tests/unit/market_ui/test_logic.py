@@ -10,7 +10,7 @@ import pytest
 
 from market_pipeline.manifest import Manifest, ObjectEntry, PartitionSummary
 from market_ui import queries
-from market_ui.lag import ThroughputTracker, compute_lag
+from market_ui.lag import appended_since, compute_lag
 from market_ui.lakeview import summarise_manifest, summarise_report
 from market_ui.params import ParamError, parse_end, parse_limit, parse_minutes, parse_symbols
 
@@ -105,28 +105,46 @@ class FakeClock:
         return self.now
 
 
-def test_throughput_from_watermark_deltas() -> None:
-    clock = FakeClock()
-    tracker = ThroughputTracker(window_seconds=60, clock=clock)
-    assert tracker.observe(1000) is None  # one sample: no rate yet
-    clock.now = 5
-    assert tracker.observe(1500) == pytest.approx(100.0)
-    clock.now = 10
-    assert tracker.observe(1500) == pytest.approx(50.0)  # 500 messages over 10 s
-    clock.now = 10.1  # a burst of polls adds samples without distorting the rate
-    assert tracker.observe(1510) == pytest.approx(510 / 10.1)
+def test_messages_appended_since_an_instant_from_offsets_by_timestamp() -> None:
+    """Per partition: high watermark minus the first offset at or after the instant; -1 = none that recent."""
+    high = {0: 100, 1: 50, 2: 7}
+    assert appended_since(high, {0: 40, 1: -1, 2: 0}) == 60 + 0 + 7
+    assert appended_since(high, {0: -1, 1: -1, 2: -1}) == 0
+    assert appended_since({0: 10}, {0: 10}) == 0, "offset at the watermark: nothing newer"
 
 
-def test_throughput_window_slides_and_resets_on_a_recreated_topic() -> None:
-    clock = FakeClock()
-    tracker = ThroughputTracker(window_seconds=10, clock=clock)
-    for t, total in ((0, 0), (5, 1000), (20, 1000), (25, 1100)):
-        clock.now = t
-        rate = tracker.observe(total)
-    assert rate == pytest.approx(100 / 20)  # baseline is the newest sample at or before the window start
-    clock.now = 26
-    assert tracker.observe(5) is None  # watermarks went down: old samples are meaningless
-    assert tracker.rate() is None
+def test_the_producer_panel_counts_undelivered_ticks_per_run() -> None:
+    from market_ui.producer import producer_panel
+
+    rows = [
+        {
+            "run_id": "r3",
+            "state": "running",
+            "conf": {"rate": 200},
+            "summary": None,
+            "progress": {"sent": 500, "delivered": 480, "failed": 0, "in_flight": 20},
+        },
+        {
+            "run_id": "r2",
+            "state": "failed",
+            "conf": {},
+            "progress": {"sent": 9},
+            "summary": {
+                "sent": 1000,
+                "delivered": 880,
+                "failed": 120,
+                "rate": 195.5,
+                "stop_reason": "ticks undelivered",
+            },
+        },
+        {"run_id": "r1", "state": "queued", "conf": {}, "summary": None, "progress": None},
+    ]
+    panel = producer_panel(rows)
+    running, failed, queued = panel["runs"]
+    assert panel["running"] == running and (running["sent"], running["in_flight"], running["rate"]) == (500, 20, 200)
+    assert (failed["undelivered"], failed["rate"], failed["final"]) == (120, 195.5, True), "the summary wins"
+    assert queued["sent"] is None and queued["undelivered"] is None
+    assert (panel["undelivered_total"], panel["runs_with_losses"]) == (120, 1)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -17,8 +17,10 @@ from simulator.pacing import Feed
 from simulator.runner import _stop_on_signals, make_source
 
 
-def test_sigterm_sets_the_stop_event_and_chains_airflows_handler() -> None:
+def test_sigterm_sets_the_stop_event_and_chains_airflows_handler(monkeypatch) -> None:
     """Airflow's task runner handles SIGTERM by calling on_kill; ours must set the event and chain."""
+    from simulator import runner
+
     calls: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
     try:
@@ -27,6 +29,9 @@ def test_sigterm_sets_the_stop_event_and_chains_airflows_handler() -> None:
             os.kill(os.getpid(), signal.SIGTERM)
             assert stop.wait(5)
             assert calls == [signal.SIGTERM]
+            os.kill(os.getpid(), signal.SIGTERM)  # the same stop, delivered twice (group + supervisor)
+            assert calls == [signal.SIGTERM], "a duplicate neither aborts nor reaches Airflow's handler again"
+            monkeypatch.setattr(runner, "DUPLICATE_SIGNAL_WINDOW_S", 0.0)
             with pytest.raises(KeyboardInterrupt, match="second SIGTERM"):
                 os.kill(os.getpid(), signal.SIGTERM)
         assert signal.getsignal(signal.SIGTERM) is not None and calls == [signal.SIGTERM]
@@ -54,3 +59,13 @@ def test_wall_clock_source_starts_at_the_next_open_when_closed() -> None:
     first = next(blocks)
     assert symbols == ("AAPL",)
     assert first.event_us[0] >= to_us(datetime(2026, 11, 30, 9, 30, tzinfo=NEW_YORK))
+
+
+def test_start_prices_continue_the_market_where_it_left_off() -> None:
+    """A run given start prices trades around them, not around the universe's reference prices."""
+    config = SimulatorConfig(universe="AAPL,MSFT", rate=10, clock="simulated", start_prices={"AAPL": 400.0})
+    symbols, blocks = make_source(config)
+    block = next(blocks)
+    first_price = {s: block.price[block.sym == i][0] / 10_000 for i, s in enumerate(symbols)}
+    assert abs(first_price["AAPL"] - 400.0) < 4.0, first_price
+    assert abs(first_price["MSFT"] - 425.0) < 5.0, "a symbol without a start price keeps the reference"

@@ -1,0 +1,91 @@
+"""How a run continues the last one: a seed of its own, and prices that start where the market left off.
+
+A continuous feed is a chain of runs. With one fixed seed every run would replay the same price path;
+:func:`derive_seed` gives each run its own, from its id (recorded in the run's summary, so a run can be
+reproduced). :func:`last_prices` reads each symbol's newest price on the topic, so the next run starts
+there. Why the topic: it is what downstream saw. A run that starts from the universe's reference prices would
+draw a jump back on every chart at each run boundary (a continuous feed is a chain of runs); a previous
+run's own summary is not always there (it failed, the metadata was reset, another tool produced).
+Reading the tail of each partition is cheap (``lookback`` messages per partition) and needs no state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+log = logging.getLogger("simulator")
+
+DEFAULT_LOOKBACK = 20_000  # messages per partition: minutes of traffic at the default rates
+# The stop reason of a run that ended early because another run was waiting to start (the DAG's choice).
+HANDED_OVER = "handed over to a queued run"
+
+
+def derive_seed(run_id: str) -> int:
+    """A seed of the run's own (1 .. 2**31-1), the same for the same run id."""
+    return zlib.crc32(run_id.encode()) % (2**31 - 1) + 1
+
+
+def last_prices(
+    consumer: Any,
+    topic: str,
+    symbols: Iterable[str],
+    lookback: int = DEFAULT_LOOKBACK,
+    timeout_s: float = 10.0,
+) -> dict[str, float]:
+    """The newest price of each wanted symbol in the last `lookback` messages of every partition.
+
+    `consumer` is an unsubscribed confluent-kafka Consumer (partitions are assigned here; nothing is
+    committed). Symbols with no message in that tail are left out; messages that are not ticks are skipped.
+    """
+    wanted = set(symbols)
+    from confluent_kafka import TopicPartition
+
+    metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+    if metadata is None or metadata.error is not None:
+        return {}
+    ranges: dict[int, tuple[int, int]] = {}
+    for partition in metadata.partitions:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)
+        if high > low:
+            ranges[partition] = (max(low, high - lookback), high)
+    newest: dict[str, tuple[int, int, float]] = {}  # symbol -> (partition, offset, price)
+    if not ranges:
+        return {}
+    consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
+    try:
+        pending = {p for p, (start, end) in ranges.items() if end > start}
+        deadline = time.monotonic() + timeout_s
+        while pending and time.monotonic() < deadline:
+            for message in consumer.consume(10_000, timeout=1.0):
+                if message.error() is not None:
+                    continue
+                partition, offset = message.partition(), message.offset()
+                if offset >= ranges[partition][1] - 1:
+                    pending.discard(partition)
+                tick = _tick(message.value())
+                if tick is not None and tick[0] in wanted:
+                    previous = newest.get(tick[0])
+                    # A symbol lives in one partition (keyed), so offsets order its ticks.
+                    if previous is None or (partition, offset) > previous[:2]:
+                        newest[tick[0]] = (partition, offset, tick[1])
+        if pending:
+            log.warning(
+                "read the tail of %s partially within %.0f s (partitions %s)", topic, timeout_s, sorted(pending)
+            )
+    finally:
+        consumer.unassign()
+    return {symbol: price for symbol, (_, _, price) in newest.items()}
+
+
+def _tick(value: bytes | None) -> tuple[str, float] | None:
+    try:
+        doc = json.loads(value or b"")
+        symbol, price = doc["symbol"], float(doc["price"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    return (symbol, price) if isinstance(symbol, str) and price > 0 else None
