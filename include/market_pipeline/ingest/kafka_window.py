@@ -48,6 +48,10 @@ WINDOW_CONSUMER_OVERRIDES: dict[str, Any] = {
     "queued.max.messages.kbytes": 96 * 1024,
     # At the end of a partition the broker would otherwise hold the fetch for 500 ms.
     "fetch.wait.max.ms": 50,
+    # Once the queue above is full, librdkafka (>= 2.4) postpones the partition's next fetch by this
+    # much (default 1 s): a task reading one partition then idled about half the time (one partition
+    # read at 290k msg/s with the default, 770k msg/s with 50 ms, memory bounded as before).
+    "fetch.queue.backoff.ms": 50,
 }
 
 
