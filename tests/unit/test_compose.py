@@ -194,6 +194,6 @@ def test_celery_settings_match_the_local_stack(compose):
 
 def test_the_pipeline_start_date_is_required_and_shared(compose):
     """Ingest and catalog need PIPELINE_START_DATE; compose refuses to start without it (from .env)."""
-    for name in (*AIRFLOW_SERVICES, "airflow-init"):
+    for name in (*AIRFLOW_SERVICES, *CELERY_WORKERS, "airflow-init"):  # workers parse the DAGs too
         value = compose["services"][name]["environment"]["PIPELINE_START_DATE"]
         assert value.startswith("${PIPELINE_START_DATE:?"), (name, value)
