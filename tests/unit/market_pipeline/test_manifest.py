@@ -43,7 +43,7 @@ class FakeS3:
         start = int(ContinuationToken or 0)
         page = keys[start : start + 2]  # tiny pages exercise pagination
         more = start + 2 < len(keys)
-        result = {"Contents": [{"Key": k} for k in page], "IsTruncated": more}
+        result = {"Contents": [{"Key": k, "Size": len(self.objects[k])} for k in page], "IsTruncated": more}
         if more:
             result["NextContinuationToken"] = str(start + 2)
         return result
