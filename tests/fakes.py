@@ -12,8 +12,9 @@ class FakeS3:
         class NoSuchKey(Exception):
             pass
 
-    def __init__(self) -> None:
+    def __init__(self, page_size: int | None = None) -> None:
         self.objects: dict[str, bytes] = {}
+        self.page_size = page_size  # ListObjectsV2 pages this small exercise the callers' pagination
 
     def put_object(self, Bucket: str, Key: str, Body: bytes, **_: object) -> dict:
         self.objects[Key] = bytes(Body)
@@ -28,9 +29,17 @@ class FakeS3:
         self.objects.pop(Key, None)
         return {}
 
-    def list_objects_v2(self, Bucket: str, Prefix: str = "", **_: object) -> dict:
+    def list_objects_v2(self, Bucket: str, Prefix: str = "", ContinuationToken: str | None = None, **_: object) -> dict:
         keys = sorted(k for k in self.objects if k.startswith(Prefix))
-        return {"Contents": [{"Key": k, "Size": len(self.objects[k])} for k in keys], "IsTruncated": False}
+        start = int(ContinuationToken or 0)
+        end = len(keys) if self.page_size is None else start + self.page_size
+        result: dict[str, Any] = {
+            "Contents": [{"Key": k, "Size": len(self.objects[k])} for k in keys[start:end]],
+            "IsTruncated": end < len(keys),
+        }
+        if end < len(keys):
+            result["NextContinuationToken"] = str(end)
+        return result
 
 
 def lake_window(

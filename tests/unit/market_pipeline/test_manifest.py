@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 
 from market_pipeline.layout import manifest_key
@@ -15,38 +14,9 @@ from market_pipeline.manifest import (
     read_manifest,
     write_manifest,
 )
+from tests.fakes import FakeS3
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-class FakeS3:
-    """Just enough of the S3 client API for the manifest functions (unit tests run without services)."""
-
-    class exceptions:
-        class NoSuchKey(Exception):
-            pass
-
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: object) -> dict:
-        self.objects[Key] = Body
-        return {}
-
-    def get_object(self, Bucket: str, Key: str) -> dict:
-        if Key not in self.objects:
-            raise self.exceptions.NoSuchKey(Key)
-        return {"Body": io.BytesIO(self.objects[Key])}
-
-    def list_objects_v2(self, Bucket: str, Prefix: str, ContinuationToken: str | None = None) -> dict:
-        keys = sorted(k for k in self.objects if k.startswith(Prefix))
-        start = int(ContinuationToken or 0)
-        page = keys[start : start + 2]  # tiny pages exercise pagination
-        more = start + 2 < len(keys)
-        result = {"Contents": [{"Key": k, "Size": len(self.objects[k])} for k in page], "IsTruncated": more}
-        if more:
-            result["NextContinuationToken"] = str(start + 2)
-        return result
 
 
 def manifest_for(start: datetime, minutes: int = 5, rows: int = 10) -> Manifest:
@@ -101,7 +71,7 @@ def test_json_round_trip_and_counts():
 
 
 def test_write_read_list_and_latest():
-    s3 = FakeS3()
+    s3 = FakeS3(page_size=2)  # tiny pages exercise pagination
     for i in range(6):
         write_manifest(s3, "b", manifest_for(T0 + timedelta(minutes=5 * i), rows=i))
     assert read_manifest(s3, "b", manifest_key("ticks", T0 + timedelta(minutes=5))) == manifest_for(T0, rows=0)
@@ -130,7 +100,7 @@ def test_part_manifest_round_trip_key_and_canonical_bytes():
         ),
     )
     assert part.key == "_parts/ticks/2026-11-25T10:05:00Z/stock_market_data+1.json"
-    s3 = FakeS3()
+    s3 = FakeS3(page_size=2)  # tiny pages exercise pagination
     write_part_manifest(s3, "b", part)
     assert read_part_manifest(s3, "b", part.key) == part
     assert s3.objects[part.key] == part.to_json() == PartManifest.from_json(part.to_json()).to_json()
