@@ -481,15 +481,25 @@ def test_a_day_in_the_life(life: ThrowAwayStack) -> None:
         cutoff = feed_stopped.replace(second=0, microsecond=0) + INTERVAL  # holds the last appended tick
         expected = [start_date + i * INTERVAL for i in range(int((cutoff - start_date) / INTERVAL))]
 
-        def no_gaps() -> bool:
+        def gaps() -> dict[str, dict[str, list[str]]]:
+            """Each expected interval without a successful ingest and catalog run, with its runs' states."""
             ingest, catalog = _by_interval(api, INGEST), _by_interval(api, CATALOG)
-            return all(
-                any(r["state"] == "success" for r in ingest.get(s, ()))
-                and any(r["state"] == "success" for r in catalog.get(s, ()))
+            return {
+                s.isoformat(): {
+                    "ingest": [r["state"] for r in ingest.get(s, ())],
+                    "catalog": [r["state"] for r in catalog.get(s, ())],
+                }
                 for s in expected
-            )
+                if not (
+                    any(r["state"] == "success" for r in ingest.get(s, ()))
+                    and any(r["state"] == "success" for r in catalog.get(s, ()))
+                )
+            }
 
-        wait_for(no_gaps, 420, f"ingest and catalog runs for all {len(expected)} intervals", interval=5)
+        try:
+            wait_for(lambda: not gaps(), 420, f"ingest and catalog runs for all {len(expected)} intervals", interval=5)
+        except TimeoutError as exc:  # say which intervals, in which states, and what failed
+            raise AssertionError(f"{exc}\ngaps: {gaps()}\nfailed tasks: {_failed_task_instances(api)}") from exc
         mark(f"no gaps: {len(expected)} intervals")
 
         # -- the day's books ------------------------------------------------------------------------------
