@@ -34,19 +34,14 @@ def _bucket_must_exist(bucket: str) -> Iterator[None]:
 
 def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     """Every key under `prefix`, in S3's order (paginated ListObjectsV2)."""
-    return list(list_sizes(s3, bucket, prefix))
-
-
-def list_sizes(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
-    """Every key under `prefix` with its size in bytes, in S3's order (paginated ListObjectsV2)."""
-    sizes: dict[str, int] = {}
+    keys: list[str] = []
     kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
     while True:
         with _bucket_must_exist(bucket):
             page = s3.list_objects_v2(**kwargs)
-        sizes.update((item["Key"], int(item["Size"])) for item in page.get("Contents", []))
+        keys.extend(item["Key"] for item in page.get("Contents", []))
         if not page.get("IsTruncated"):
-            return sizes
+            return keys
         kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 
