@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from local_aws.athena.errors import ERRORS
@@ -70,7 +70,8 @@ def check(target: tuple[Any, Lake, Any], sql: str) -> None:
         return
     assert status["State"] == "FAILED", (sql, status)
     reason = status.get("StateChangeReason", "")
-    named = _NAMED.match(reason)
+    # "FAILED: SemanticException ..." looks like a NAME: prefix but is the Hive metastore's own wording
+    named = None if reason.startswith(_UNNAMED_OK) else _NAMED.match(reason)
     assert named or reason.startswith(_UNNAMED_OK), f"unnamed failure {reason!r} for {sql!r}"
     if named:
         assert named.group(1) in ERRORS, f"unknown error name in {reason!r} for {sql!r}"
@@ -204,6 +205,10 @@ def test_grammar_shaped_sql_ends_succeeded_or_with_a_named_error(fuzz_target: tu
 def test_mutated_corpus_queries_end_with_an_answer_or_a_named_error(fuzz_target: tuple[Any, Lake, Any]) -> None:
     @FUZZ
     @given(mutated_corpus_queries())
+    # found by this test in CI: a reserved word where INSERT INTO expects the table name
+    @example(sql="INSERT INTO VALUES ( 'ZZZZ' , 7 )")
+    @example(sql="INSERT INTO ( SELECT 1 ) VALUES ( 1 )")
+    @example(sql="DROP TABLE never_created")  # Hive's "FAILED: SemanticException" wording, not a NAME
     def property_(sql: str) -> None:
         check(fuzz_target, sql)
 

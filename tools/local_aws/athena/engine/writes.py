@@ -21,7 +21,7 @@ from local_aws.athena.engine.ddl import partition_folder, partition_input, prope
 from local_aws.athena.engine.query import QueryRunner
 from local_aws.athena.engine.resolve import require_database, resolve_table, table_target
 from local_aws.athena.engine.scans import duck_type
-from local_aws.athena.errors import QueryFailed, not_supported
+from local_aws.athena.errors import QueryFailed, not_supported, syntax_error
 from local_aws.athena.sql import types as T
 from local_aws.athena.sql.coercion import can_coerce
 from local_aws.athena.sql.parse import position_of
@@ -121,6 +121,10 @@ def insert(catalog: Catalog, queries: QueryRunner, tree: exp.Insert, sql_text: s
     if isinstance(target, exp.Schema):
         column_list = [c.name.lower() for c in target.expressions]
         target = target.this
+    if not isinstance(target, exp.Table):
+        # VALUES is reserved in Trino, so `INSERT INTO VALUES (...)` names no table: a parse error there
+        word = target.sql(dialect="trino").split(" ", 1)[0].split("(", 1)[0] or "INSERT"
+        raise syntax_error(f"mismatched input '{word}'. Expecting: <identifier>", position_of(sql_text, word))
     info = resolve_table(catalog, target, ctx.database, position_of(sql_text, target.name))
     if not info.location:
         raise QueryFailed("USER_ERROR", f"Table {info.database}.{info.name} has no location")
