@@ -118,6 +118,22 @@ def _failed_task_instances(api: AirflowClient) -> list[str]:
     return failed
 
 
+def _unfinished_task_instances(api: AirflowClient) -> list[str]:
+    """Task instances of the ingest and catalog that have not ended, with state, try and start (for a stuck run)."""
+    states = "&".join(
+        f"state={s}" for s in ("running", "queued", "scheduled", "up_for_retry", "deferred", "restarting")
+    )
+    unfinished = []
+    for dag_id in (INGEST, CATALOG):
+        path = f"/api/v2/dags/{dag_id}/dagRuns/~/taskInstances?{states}&limit=100"
+        unfinished += [
+            f"{dag_id}/{t['dag_run_id']}/{t['task_id']}[{t.get('map_index', -1)}]: {t['state']} "
+            f"try {t.get('try_number')} since {t.get('start_date')}"
+            for t in api.get(path)["task_instances"]
+        ]
+    return unfinished
+
+
 def _finished_runs(api: AirflowClient) -> dict[str, dict]:
     keep = ("dag_id", "dag_run_id", "run_type", "state", "logical_date", "data_interval_start", "end_date")
     return {
@@ -232,6 +248,9 @@ def test_the_airflow_wrapper_uses_the_stack_configuration(life: ThrowAwayStack) 
     assert values["sql_alchemy_conn"].endswith(f"@127.0.0.1:{life.env['POSTGRES_PORT']}/airflow")
 
 
+# About 10 minutes when all is well; the last wait (up to 420 s) must be able to say what is missing
+# before pytest's own timeout would cut it off without a word.
+@pytest.mark.timeout(1800)
 def test_a_day_in_the_life(life: ThrowAwayStack) -> None:
     stack = life
     started = time.monotonic()
@@ -499,7 +518,10 @@ def test_a_day_in_the_life(life: ThrowAwayStack) -> None:
         try:
             wait_for(lambda: not gaps(), 420, f"ingest and catalog runs for all {len(expected)} intervals", interval=5)
         except TimeoutError as exc:  # say which intervals, in which states, and what failed
-            raise AssertionError(f"{exc}\ngaps: {gaps()}\nfailed tasks: {_failed_task_instances(api)}") from exc
+            raise AssertionError(
+                f"{exc}\ngaps: {gaps()}\nfailed tasks: {_failed_task_instances(api)}"
+                f"\nunfinished tasks: {_unfinished_task_instances(api)}"
+            ) from exc
         mark(f"no gaps: {len(expected)} intervals")
 
         # -- the day's books ------------------------------------------------------------------------------
