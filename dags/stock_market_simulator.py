@@ -15,7 +15,9 @@ deployment it starts paused like every DAG: unpause it to start the feed.
 
 **Each run continues the market:** prices start from each symbol's newest price on the topic (Param
 `continue_prices`), and `seed` 0 (the default) draws a new seed per run, derived from the run id, so
-consecutive runs never replay the same path. The summary records the seed and the start prices.
+consecutive runs never replay the same path. Each symbol's `seq` numbering goes on from its last tick on
+the topic in every run (bars take open and close by `seq`, also in a minute two runs share). The summary
+records the seed, the start prices and the start sequence numbers.
 
 **Triggering with other Params** (the form): the running run hands over within seconds (it stops,
 flushes, and ends *success* with `stop_reason` "handed over to a queued run"), then yours starts; the
@@ -35,7 +37,7 @@ acknowledged is counted as **undelivered** (`failed`) and the run **fails**. A r
 
 **Summary (XCom):** `summary` (always, also the return value on success) and, while running,
 `progress` every 5 s: `sent`, `delivered`, `failed` (undelivered), `duration_s`, `rate`, `stop_reason`,
-`seed`, `start_prices`, `last_prices`. The Market pipeline page shows them per run.
+`seed`, `start_prices`, `start_seqs`, `last_prices`. The Market pipeline page shows them per run.
 
 **No retries:** a run is one stretch of the feed with its own counts. A retry would start the duration
 over and hide the failed try's losses (Airflow clears a task's XComs when it retries); instead the
@@ -155,7 +157,7 @@ with DAG(
         from market_pipeline.setup.topic import TopicConflictError, ensure_topic_exists, pipeline_topic_spec
         from pipeline_airflow.kafka import WindowConsumerHook, admin_client, producer_config
         from simulator import SimulatorConfig, run
-        from simulator.continuity import HANDED_OVER, derive_seed, last_prices
+        from simulator.continuity import HANDED_OVER, derive_seed, last_ticks
         from simulator.universe import parse_universe
 
         p = params or {}
@@ -168,17 +170,18 @@ with DAG(
             )
         except TopicConflictError as exc:
             raise AirflowFailException(str(exc)) from exc
-        start_prices = None
         universe = p["universe"].replace(" ", "")
-        if p["continue_prices"] and p["mode"] == "live":
-            consumer = WindowConsumerHook(
-                topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, group_id=settings.consumer_group
-            ).get_window_consumer()
-            try:
-                symbols = [i.symbol for i in parse_universe(universe)]
-                start_prices = last_prices(consumer, settings.topic, symbols) or None
-            finally:
-                consumer.close()
+        # Every run numbers each symbol's ticks on from the topic's last seq (bars order by it); live runs
+        # with continue_prices also start at the last prices.
+        consumer = WindowConsumerHook(
+            topics=[settings.topic], kafka_config_id=settings.kafka_conn_id, group_id=settings.consumer_group
+        ).get_window_consumer()
+        try:
+            symbols = None if p["mode"] == "replay" else [i.symbol for i in parse_universe(universe)]
+            tail = last_ticks(consumer, settings.topic, symbols)
+        finally:
+            consumer.close()
+        start_prices = {s: t.price for s, t in tail.items()} if p["continue_prices"] and p["mode"] == "live" else {}
         config = SimulatorConfig(
             topic=settings.topic,
             mode=p["mode"],
@@ -189,7 +192,8 @@ with DAG(
             duration_s=float(p["duration_s"]),
             replay_file=p.get("replay_file"),
             always_open=bool(p["always_open"]),
-            start_prices=start_prices,
+            start_prices=start_prices or None,
+            start_seqs={s: t.seq for s, t in tail.items()} or None,
             outage_limit_s=outage_limit_s,
             metadata_timeout_s=outage_limit_s,
             flush_timeout_s=4.0,  # Airflow escalates SIGTERM to SIGKILL after 5 s

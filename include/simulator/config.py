@@ -26,6 +26,8 @@ class SimulatorConfig:
     ``message.timeout.ms``); the first tick that times out ends the run, and every tick not acknowledged
     by then is counted as undelivered (``RunResult.failed``). ``start_prices`` (symbol -> USD) start
     the model's prices there instead of the universe's reference levels (a run continuing the last one).
+    ``start_seqs`` (symbol -> the last `seq` on the topic) number each symbol's ticks on from there, so
+    `seq` keeps increasing across a chain of runs (bars take open and close by it).
     """
 
     topic: str = DEFAULT_TOPIC
@@ -49,6 +51,7 @@ class SimulatorConfig:
     metadata_timeout_s: float = 10.0
     outage_limit_s: float = 300.0
     start_prices: Mapping[str, float] | None = None
+    start_seqs: Mapping[str, int] | None = None
     create_topic: bool = False  # standalone use; in the pipeline, setup (or the DAG through it) owns the topic
     topic_partitions: int = 3
     install_signal_handlers: bool = True
@@ -80,6 +83,8 @@ class SimulatorConfig:
             raise ValueError(f"outage_limit_s must be >= 1 s, got {self.outage_limit_s}")
         if self.start_prices is not None and not all(p > 0 for p in self.start_prices.values()):
             raise ValueError("start_prices must be > 0")
+        if self.start_seqs is not None and not all(q >= 0 for q in self.start_seqs.values()):
+            raise ValueError("start_seqs must be >= 0")
 
     @property
     def effective_clock(self) -> Clock:
@@ -98,7 +103,7 @@ class RunResult:
     """Counts of one run. ``delivered`` were acknowledged by the broker (acks=all); ``failed`` are the
     undelivered ticks: not acknowledged (timed out after the outage limit, rejected, purged at the flush
     timeout, or never queued because the run stopped); ``sent`` = delivered + failed after a complete
-    flush. ``seed`` and ``start_prices`` are what the run started from (to reproduce it)."""
+    flush. ``seed``, ``start_prices`` and ``start_seqs`` are what the run started from (to reproduce it)."""
 
     topic: str
     sent: int = 0
@@ -111,6 +116,7 @@ class RunResult:
     errors: list[str] = field(default_factory=list)
     seed: int | None = None
     start_prices: dict[str, float] | None = None
+    start_seqs: dict[str, int] | None = None
     last_prices: dict[str, float] | None = None
 
     @property

@@ -1,9 +1,12 @@
-"""How a run continues the last one: a seed of its own, and prices that start where the market left off.
+"""How a run continues the last one: a seed of its own, prices and sequence numbers that start where the
+market left off.
 
 A continuous feed is a chain of runs. With one fixed seed every run would replay the same price path;
 :func:`derive_seed` gives each run its own, from its id (recorded in the run's summary, so a run can be
-reproduced). :func:`last_prices` reads each symbol's newest price on the topic, so the next run starts
-there. Why the topic: it is what downstream saw. A run that starts from the universe's reference prices would
+reproduced). :func:`last_ticks` reads each symbol's newest tick on the topic, so the next run starts
+at its price and numbers its ticks after its `seq`. The sequence matters more than the price: bars
+take open and close by `seq`, so a run that numbered from 1 again would tie with (and sort before) the
+previous run's ticks in a minute that holds both. Why the topic: it is what downstream saw. A run that starts from the universe's reference prices would
 draw a jump back on every chart at each run boundary (a continuous feed is a chain of runs); a previous
 run's own summary is not always there (it failed, the metadata was reset, another tool produced).
 Reading the tail of each partition is cheap (``lookback`` messages per partition) and needs no state.
@@ -16,6 +19,7 @@ import logging
 import time
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("simulator")
@@ -30,19 +34,28 @@ def derive_seed(run_id: str) -> int:
     return zlib.crc32(run_id.encode()) % (2**31 - 1) + 1
 
 
-def last_prices(
+@dataclass(frozen=True)
+class LastTick:
+    """A symbol's newest tick on the topic: where the next run continues."""
+
+    price: float
+    seq: int
+
+
+def last_ticks(
     consumer: Any,
     topic: str,
-    symbols: Iterable[str],
+    symbols: Iterable[str] | None,
     lookback: int = DEFAULT_LOOKBACK,
     timeout_s: float = 10.0,
-) -> dict[str, float]:
-    """The newest price of each wanted symbol in the last `lookback` messages of every partition.
+) -> dict[str, LastTick]:
+    """The newest tick of each wanted symbol in the last `lookback` messages of every partition.
 
     `consumer` is an unsubscribed confluent-kafka Consumer (partitions are assigned here; nothing is
-    committed). Symbols with no message in that tail are left out; messages that are not ticks are skipped.
+    committed). `symbols` None: every symbol. Symbols with no message in that tail are left out; messages
+    that are not ticks are skipped.
     """
-    wanted = set(symbols)
+    wanted = None if symbols is None else set(symbols)
     from confluent_kafka import TopicPartition
 
     metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
@@ -53,7 +66,7 @@ def last_prices(
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)
         if high > low:
             ranges[partition] = (max(low, high - lookback), high)
-    newest: dict[str, tuple[int, int, float]] = {}  # symbol -> (partition, offset, price)
+    newest: dict[str, tuple[int, int, LastTick]] = {}  # symbol -> (partition, offset, tick)
     if not ranges:
         return {}
     consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
@@ -68,24 +81,30 @@ def last_prices(
                 if offset >= ranges[partition][1] - 1:
                     pending.discard(partition)
                 tick = _tick(message.value())
-                if tick is not None and tick[0] in wanted:
-                    previous = newest.get(tick[0])
-                    # A symbol lives in one partition (keyed), so offsets order its ticks.
+                if tick is not None and (wanted is None or tick[0] in wanted):
+                    symbol, seen = tick
+                    previous = newest.get(symbol)
+                    # A symbol lives in one partition (keyed), so offsets order its ticks; the highest
+                    # seq is kept apart in case a producer outside the chain numbered lower.
                     if previous is None or (partition, offset) > previous[:2]:
-                        newest[tick[0]] = (partition, offset, tick[1])
+                        seq = max(seen.seq, previous[2].seq) if previous else seen.seq
+                        newest[symbol] = (partition, offset, LastTick(seen.price, seq))
+                    elif seen.seq > previous[2].seq:
+                        newest[symbol] = (*previous[:2], LastTick(previous[2].price, seen.seq))
         if pending:
             log.warning(
                 "read the tail of %s partially within %.0f s (partitions %s)", topic, timeout_s, sorted(pending)
             )
     finally:
         consumer.unassign()
-    return {symbol: price for symbol, (_, _, price) in newest.items()}
+    return {symbol: tick for symbol, (_, _, tick) in newest.items()}
 
 
-def _tick(value: bytes | None) -> tuple[str, float] | None:
+def _tick(value: bytes | None) -> tuple[str, LastTick] | None:
     try:
         doc = json.loads(value or b"")
-        symbol, price = doc["symbol"], float(doc["price"])
+        symbol, price, seq = doc["symbol"], float(doc["price"]), doc["seq"]
     except (ValueError, TypeError, KeyError):
         return None
-    return (symbol, price) if isinstance(symbol, str) and price > 0 else None
+    valid = isinstance(symbol, str) and price > 0 and type(seq) is int and seq >= 0
+    return (symbol, LastTick(price, seq)) if valid else None

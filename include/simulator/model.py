@@ -14,7 +14,7 @@ exactly without float formatting.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +75,11 @@ class TickBlock:
         if any(b.symbols != symbols for b in blocks):
             raise ValueError("blocks have different symbol tables")
         return TickBlock(symbols, *(np.concatenate([getattr(b, c) for b in blocks]) for c in TickBlock._COLUMNS))
+
+
+def last_seqs(symbols: Sequence[str], start_seqs: Mapping[str, int] | None) -> np.ndarray:
+    """Each symbol's sequence number before its first tick: from `start_seqs`, else 0 (seq starts at 1)."""
+    return np.array([(start_seqs or {}).get(s, 0) for s in symbols], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,8 @@ class _Groups:
 class MarketModel:
     """Stateful tick generator; ``next_block(n)`` continues exactly where the last block ended."""
 
-    def __init__(self, config: ModelConfig, clock: SessionClock) -> None:
+    def __init__(self, config: ModelConfig, clock: SessionClock, start_seqs: Mapping[str, int] | None = None) -> None:
+        """`start_seqs`: each symbol's last sequence number so far (a run continuing a chain); else 0."""
         self.config = config
         self.clock = clock
         inst = config.instruments
@@ -207,7 +213,7 @@ class MarketModel:
         self._m_state = (np.full(1, v0), np.zeros(1))
         self._s_state = (np.full(len(sector_names), v0), np.zeros(len(sector_names)))
         self._e_state = (np.full(n, v0), np.zeros(n))
-        self._last_seq = np.zeros(n, dtype=np.int64)
+        self._last_seq = last_seqs(self.symbols, start_seqs)
         self.ticks = 0
 
     # -- time ---------------------------------------------------------------------------------------

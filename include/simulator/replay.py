@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.calendar import SESSION_SECONDS, US_PER_S, TradingCalendar
-from simulator.model import CENT, LOT, PRICE_SCALE, TickBlock
+from simulator.model import CENT, LOT, PRICE_SCALE, TickBlock, last_seqs
 from simulator.universe import EXCHANGES
 
 LONG_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "volume")
@@ -203,7 +203,14 @@ class ReplaySource:
     session each), which paces a replay at a speed factor without waiting through nights.
     """
 
-    def __init__(self, bars: Bars, seed: int = 0, ticks_per_bar: int = 390, trade_probability: float = 0.5) -> None:
+    def __init__(
+        self,
+        bars: Bars,
+        seed: int = 0,
+        ticks_per_bar: int = 390,
+        trade_probability: float = 0.5,
+        start_seqs: Mapping[str, int] | None = None,
+    ) -> None:
         if ticks_per_bar < 4:
             raise ValueError("ticks_per_bar must be >= 4")
         self.bars = bars
@@ -211,7 +218,7 @@ class ReplaySource:
         self.rng = np.random.default_rng(seed)
         self.ticks_per_bar = ticks_per_bar
         self.trade_probability = trade_probability
-        self._seq = np.zeros(len(bars.symbols), dtype=np.int64)
+        self._seq = last_seqs(bars.symbols, start_seqs)
         self._calendar = TradingCalendar(always_open=True)
 
     def __len__(self) -> int:

@@ -69,7 +69,7 @@ def make_source(
             bars = replace(
                 bars, **{f: getattr(bars, f)[keep] for f in ("day", "sym", "open", "high", "low", "close", "volume")}
             )
-        source = ReplaySource(bars, seed=config.seed, ticks_per_bar=config.ticks_per_bar)
+        source = ReplaySource(bars, seed=config.seed, ticks_per_bar=config.ticks_per_bar, start_seqs=config.start_seqs)
         return source.symbols, source.blocks()
     calendar = calendar or trading_calendar(config)
     if config.effective_clock == "wall":
@@ -86,6 +86,7 @@ def make_source(
     model = MarketModel(
         ModelConfig(instruments=instruments, seed=config.seed, intensity=config.effective_intensity),
         SessionClock(calendar, start_us),
+        start_seqs=config.start_seqs,
     )
     return model.symbols, model.blocks(config.block_size)
 
@@ -159,6 +160,7 @@ def run(
         topic=config.topic,
         seed=config.seed,
         start_prices=dict(config.start_prices) if config.start_prices else None,
+        start_seqs=dict(config.start_seqs) if config.start_seqs else None,
     )
     calendar = trading_calendar(config)
     symbols, blocks = make_source(config, calendar)

@@ -31,22 +31,23 @@ def _xcom(dr, task_id: str, key: str = "return_value"):
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def _count(bootstrap: str, topic: str) -> tuple[int, set[bytes]]:
+def _seqs_by_key(bootstrap: str, topic: str) -> dict[bytes, list[int]]:
+    """Every message of the topic: each key's `seq` values in offset order (a key lives in one partition)."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{uuid.uuid4().hex}", "enable.auto.commit": False})
     try:
         parts = c.list_topics(topic, timeout=10).topics[topic].partitions
         ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
         c.assign([TopicPartition(topic, p, 0) for p in parts])
-        count, keys = 0, set()
+        seqs: dict[bytes, list[int]] = {}
+        count = 0
         while count < sum(ends.values()):
             batch = c.consume(10_000, timeout=5)
             assert batch, f"stalled after {count} of {sum(ends.values())} messages"
             for m in batch:
                 assert m.error() is None
-                json.loads(m.value())
-                keys.add(m.key())
+                seqs.setdefault(m.key(), []).append(json.loads(m.value())["seq"])
                 count += 1
-        return count, keys
+        return seqs
     finally:
         c.close()
 
@@ -60,9 +61,9 @@ def test_simulator_dag_run_delivers_what_it_reports(airflow_db, kafka_bootstrap,
     result = _xcom(dr, "simulate")
     assert result["failed"] == 0 and result["stop_reason"] == "duration"
     assert 6_000 <= result["delivered"] <= 10_000, result
-    consumed, keys = _count(kafka_bootstrap, topic)
-    assert consumed == result["delivered"]
-    assert keys == {b"AAPL", b"MSFT", b"NVDA"}
+    seqs = _seqs_by_key(kafka_bootstrap, topic)
+    assert sum(map(len, seqs.values())) == result["delivered"]
+    assert set(seqs) == {b"AAPL", b"MSFT", b"NVDA"}
 
 
 def test_simulator_dag_fails_clearly_for_replay_without_file(airflow_db, kafka_topic, monkeypatch) -> None:
@@ -72,8 +73,11 @@ def test_simulator_dag_fails_clearly_for_replay_without_file(airflow_db, kafka_t
     assert dr.state == "failed"
 
 
-def test_consecutive_runs_continue_the_market_with_seeds_of_their_own(airflow_db, kafka_topic, monkeypatch) -> None:
-    """The default seed (0) gives each run its own; each run starts at the prices the last one ended at."""
+def test_consecutive_runs_continue_the_market_with_seeds_of_their_own(
+    airflow_db, kafka_bootstrap, kafka_topic, monkeypatch
+) -> None:
+    """The default seed (0) gives each run its own; each run starts at the prices the last one ended at
+    and numbers each symbol's ticks on from the last one's (bars order a minute's trades by seq)."""
     topic = kafka_topic(partitions=3, prefix="e2e_sim")
     monkeypatch.setenv("PIPELINE_TOPIC", topic)
     dag = load_dag("stock_market_simulator")
@@ -88,6 +92,9 @@ def test_consecutive_runs_continue_the_market_with_seeds_of_their_own(airflow_db
     assert first["seed"] != second["seed"] and first["seed"] > 0
     assert first["start_prices"] is None, "an empty topic: the universe's reference prices"
     assert second["start_prices"] == first["last_prices"], "the market continues where it left off"
+    assert first["start_seqs"] is None and set(second["start_seqs"]) == {"AAPL", "MSFT", "NVDA"}
+    for key, numbers in _seqs_by_key(kafka_bootstrap, topic).items():
+        assert numbers == list(range(1, len(numbers) + 1)), f"{key!r}: seq not 1, 2, ... across the two runs"
 
     # The Market pipeline page lists both runs with their counts, read from Airflow's metadata DB.
     from fastapi.testclient import TestClient

@@ -303,9 +303,11 @@ def test_closed_market_emits_nothing_in_wall_clock_mode(kafka_bootstrap, kafka_t
     assert _watermark_total(kafka_bootstrap, topic) == 0
 
 
-def test_the_next_run_continues_from_the_newest_prices_on_the_topic(kafka_bootstrap, kafka_topic) -> None:
-    """last_prices reads each symbol's newest price from the topic: the run that follows starts there."""
-    from simulator.continuity import last_prices
+def test_the_next_run_continues_from_the_newest_ticks_on_the_topic(kafka_bootstrap, kafka_topic) -> None:
+    """last_ticks reads each symbol's newest price and seq from the topic: the run that follows starts
+    at that price and numbers its ticks on, so seq rises strictly per symbol across both runs (bars take
+    open and close by it)."""
+    from simulator.continuity import last_ticks
 
     topic = kafka_topic(partitions=3, prefix="sim")
     symbols = ["AAPL", "MSFT", "NVDA", "JPM"]
@@ -317,10 +319,11 @@ def test_the_next_run_continues_from_the_newest_prices_on_the_topic(kafka_bootst
     )
     consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": f"resume-{uuid.uuid4().hex}"})
     try:
-        found = last_prices(consumer, topic, [*symbols, "KO"], lookback=1_000)
+        found = last_ticks(consumer, topic, [*symbols, "KO"], lookback=1_000)
     finally:
         consumer.close()
-    assert found == first.last_prices, "the newest tick of each symbol, as the run itself ended"
+    assert {s: t.price for s, t in found.items()} == first.last_prices, "the newest tick of each symbol"
+    assert sum(t.seq for t in found.values()) == 5_000, "seq counts each symbol's ticks from 1"
     second = run(
         SimulatorConfig(
             topic=topic,
@@ -330,10 +333,14 @@ def test_the_next_run_continues_from_the_newest_prices_on_the_topic(kafka_bootst
             start=START,
             seed=4,
             universe="AAPL,MSFT,NVDA,JPM",
-            start_prices=found,
+            start_prices={s: t.price for s, t in found.items()},
+            start_seqs={s: t.seq for s, t in found.items()},
         ),
         {"bootstrap.servers": kafka_bootstrap},
     )
-    assert second.start_prices == found and second.seed == 4
+    assert second.seed == 4 and second.start_seqs == {s: t.seq for s, t in found.items()}
     for symbol in symbols:  # a few thousand ticks later, still near where the first run ended
-        assert abs(second.last_prices[symbol] / found[symbol] - 1) < 0.05, (symbol, found, second.last_prices)
+        assert abs(second.last_prices[symbol] / found[symbol].price - 1) < 0.05, (symbol, found, second.last_prices)
+    seqs = _check_messages(_consume_all(kafka_bootstrap, topic, 7_000))  # per symbol, in offset order
+    for symbol, numbers in seqs.items():
+        assert numbers == list(range(1, len(numbers) + 1)), f"{symbol}: seq not 1, 2, ... across the two runs"

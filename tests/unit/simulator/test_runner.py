@@ -69,3 +69,22 @@ def test_start_prices_continue_the_market_where_it_left_off() -> None:
     first_price = {s: block.price[block.sym == i][0] / 10_000 for i, s in enumerate(symbols)}
     assert abs(first_price["AAPL"] - 400.0) < 4.0, first_price
     assert abs(first_price["MSFT"] - 425.0) < 5.0, "a symbol without a start price keeps the reference"
+
+
+def test_start_seqs_number_each_symbols_ticks_on() -> None:
+    """A run given start sequence numbers goes on from them; a symbol without one starts at 1."""
+    config = SimulatorConfig(universe="AAPL,MSFT", rate=10, clock="simulated", start_seqs={"AAPL": 41})
+    symbols, blocks = make_source(config)
+    block = next(blocks)
+    for i, symbol in enumerate(symbols):
+        seqs = block.seq[block.sym == i].tolist()
+        first = 42 if symbol == "AAPL" else 1
+        assert seqs == list(range(first, first + len(seqs))), symbol
+
+
+def test_start_seqs_apply_to_replays_too(tmp_path) -> None:
+    csv = tmp_path / "bars.csv"
+    csv.write_text("date,symbol,open,high,low,close,volume\n2026-11-24,AAPL,10,11,9,10.5,1000\n")
+    config = SimulatorConfig(mode="replay", replay_file=str(csv), ticks_per_bar=10, start_seqs={"AAPL": 7})
+    _, blocks = make_source(config)
+    assert next(blocks).seq.tolist()[:3] == [8, 9, 10]
