@@ -34,14 +34,19 @@ def _bucket_must_exist(bucket: str) -> Iterator[None]:
 
 def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     """Every key under `prefix`, in S3's order (paginated ListObjectsV2)."""
-    keys: list[str] = []
+    return list(list_sizes(s3, bucket, prefix))
+
+
+def list_sizes(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
+    """Every key under `prefix` with its size in bytes, in S3's order (paginated ListObjectsV2)."""
+    sizes: dict[str, int] = {}
     kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
     while True:
         with _bucket_must_exist(bucket):
             page = s3.list_objects_v2(**kwargs)
-        keys.extend(item["Key"] for item in page.get("Contents", []))
+        sizes.update((item["Key"], int(item["Size"])) for item in page.get("Contents", []))
         if not page.get("IsTruncated"):
-            return keys
+            return sizes
         kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 

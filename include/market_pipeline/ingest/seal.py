@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from market_pipeline import layout
+from market_pipeline import layout, s3io
 from market_pipeline import manifest as mf
 from market_pipeline.ingest.decode import DecodeMode
 from market_pipeline.ingest.kafka_window import WindowConsumer, WindowError, commit_window
@@ -144,7 +144,7 @@ def check_objects(s3: Any, bucket: str, plan: WindowPlan, parts: list[mf.PartMan
         found: dict[str, int] = {}
         for directory in directories:
             prefix = layout.partition_objects_prefix(directory, plan.topic, p.partition)
-            found.update(_sizes(s3, bucket, prefix))
+            found.update(s3io.list_sizes(s3, bucket, prefix))
         for key, size in listed.items():
             if key not in found:
                 problems.append(f"missing {key}")
@@ -164,17 +164,6 @@ def check_objects(s3: Any, bucket: str, plan: WindowPlan, parts: list[mf.PartMan
             f"{f' (and {len(problems) - 10} more)' if len(problems) > 10 else ''}. Rerun the affected "
             "ingest_partition task(s), then the seal."
         )
-
-
-def _sizes(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    while True:
-        page = s3.list_objects_v2(**kwargs)
-        sizes.update((item["Key"], int(item["Size"])) for item in page.get("Contents", []))
-        if not page.get("IsTruncated"):
-            return sizes
-        kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 
 def seal_window(
