@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import zlib
 from collections.abc import Iterable
@@ -101,10 +102,18 @@ def last_ticks(
 
 
 def _tick(value: bytes | None) -> tuple[str, LastTick] | None:
+    """(symbol, its price and seq) of a tick; None for anything else (the topic is outside input)."""
     try:
         doc = json.loads(value or b"")
-        symbol, price, seq = doc["symbol"], float(doc["price"]), doc["seq"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, RecursionError):
         return None
-    valid = isinstance(symbol, str) and price > 0 and type(seq) is int and seq >= 0
-    return (symbol, LastTick(price, seq)) if valid else None
+    if not isinstance(doc, dict):
+        return None
+    symbol, price, seq = doc.get("symbol"), doc.get("price"), doc.get("seq")
+    if not isinstance(symbol, str) or type(price) not in (int, float) or type(seq) is not int:
+        return None
+    try:
+        price = float(price)  # an integer too large for a float raises
+    except OverflowError:
+        return None
+    return (symbol, LastTick(price, seq)) if 0 < price < math.inf and seq >= 0 else None
