@@ -6,9 +6,10 @@ A continuous feed is a chain of runs. With one fixed seed every run would replay
 reproduced). :func:`last_ticks` reads each symbol's newest tick on the topic, so the next run starts
 at its price and numbers its ticks after its `seq`. The sequence matters more than the price: bars
 take open and close by `seq`, so a run that numbered from 1 again would tie with (and sort before) the
-previous run's ticks in a minute that holds both. Why the topic: it is what downstream saw. A run that starts from the universe's reference prices would
-draw a jump back on every chart at each run boundary (a continuous feed is a chain of runs); a previous
-run's own summary is not always there (it failed, the metadata was reset, another tool produced).
+previous run's ticks in a minute that holds both. Why the topic: it is what downstream saw. A run that
+starts from the universe's reference prices would draw a jump back on every chart at each run boundary;
+a previous run's own summary is not always there (it failed, the metadata was reset, another tool
+produced).
 Reading the tail of each partition is cheap (``lookback`` messages per partition) and needs no state.
 """
 
@@ -37,7 +38,7 @@ def derive_seed(run_id: str) -> int:
 
 @dataclass(frozen=True)
 class LastTick:
-    """A symbol's newest tick on the topic: where the next run continues."""
+    """Where the next run continues a symbol: its newest price on the topic and the highest seq there."""
 
     price: float
     seq: int
