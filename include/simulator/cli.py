@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import uuid
 from datetime import datetime
 
 from simulator.config import DEFAULT_TOPIC, SimulatorConfig
@@ -82,11 +83,41 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--intensity", type=float, help="ticks per simulated second (default: --rate or 1000)")
     m.add_argument("--replay-file", help="CSV: date,symbol,open,high,low,close,volume or indexProcessed.csv")
     m.add_argument("--ticks-per-bar", type=int, default=390, help="replay ticks per daily bar")
+    m.add_argument(
+        "--continue",
+        dest="continue_feed",
+        action="store_true",
+        help="go on from the topic's tail: number each symbol's ticks after its last seq and (live) start at its "
+        "last price; use it to feed the pipeline's topic by hand (bars take open and close by seq)",
+    )
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print the result summary as JSON")
     o.add_argument("--progress-interval", type=float, default=5.0, help="seconds between progress lines")
     o.add_argument("-q", "--quiet", action="store_true", help="warnings only")
     return p
+
+
+def _topic_tail(client_config: dict[str, str], topic: str, timeout_s: float) -> dict:
+    """Each symbol's last price and seq on the topic (empty for an empty or missing topic)."""
+    from confluent_kafka import Consumer, KafkaException
+
+    from simulator.continuity import last_ticks
+    from simulator.producer import BrokerUnavailable
+
+    # Producer-only -X settings are ignored by a consumer, with a librdkafka warning.
+    consumer = Consumer(
+        {**client_config, "group.id": f"simulator-tail-{uuid.uuid4().hex}", "enable.auto.commit": False}
+    )
+    try:
+        return last_ticks(consumer, topic, None, timeout_s=timeout_s)
+    except KafkaException as exc:
+        servers = client_config.get("bootstrap.servers")
+        raise BrokerUnavailable(
+            f"Kafka broker(s) at {servers} did not answer within {timeout_s:.0f}s ({exc.args[0]}) while reading "
+            "the topic's tail for --continue; is the broker running and is bootstrap.servers right?"
+        ) from None
+    finally:
+        consumer.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = parse_overrides(args.overrides)
         connection = {"bootstrap.servers": args.bootstrap_servers} if args.bootstrap_servers else {}
+        tail = _topic_tail({**connection, **overrides}, args.topic, args.metadata_timeout) if args.continue_feed else {}
         config = SimulatorConfig(
             topic=args.topic,
             mode=args.mode,
@@ -123,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             metadata_timeout_s=args.metadata_timeout,
             create_topic=args.create_topic,
             topic_partitions=args.partitions,
+            start_prices={s: t.price for s, t in tail.items()} if args.mode == "live" and tail else None,
+            start_seqs={s: t.seq for s, t in tail.items()} or None,
         )
         result = run(config, {**connection, **overrides})
     except (BrokerUnavailable, TopicMissing) as exc:

@@ -152,6 +152,34 @@ def test_cli_broker_down_exit_code_and_message() -> None:
     assert f"error: Kafka broker(s) at {address} did not answer" in proc.stderr
 
 
+def test_cli_continue_numbers_on_from_the_topic_and_says_when_the_broker_is_down(kafka_bootstrap, kafka_topic) -> None:
+    """`--continue` (feeding the pipeline's topic by hand): a second run's seqs follow the first run's."""
+    topic = kafka_topic(partitions=3, prefix="sim")
+    argv = ["-m", "simulator", "-b", kafka_bootstrap, "-t", topic, "--rate", "0", "--universe", "AAPL,MSFT"]
+    for count in ("300", "200"):
+        proc = subprocess.run(
+            [sys.executable, *argv, "--count", count, "--always-open", "--continue", "-q"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+    seqs = _check_messages(_consume_all(kafka_bootstrap, topic, 500))
+    assert set(seqs) == {"AAPL", "MSFT"}
+    for symbol, numbers in seqs.items():
+        assert numbers == list(range(1, len(numbers) + 1)), f"{symbol}: seq not 1, 2, ... across the two runs"
+
+    address = f"127.0.0.1:{_unused_port()}"
+    down = subprocess.run(
+        [sys.executable, "-m", "simulator", "-b", address, "--count", "5", "--metadata-timeout", "2", "--continue"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert down.returncode == 3, down.stderr
+    assert f"error: Kafka broker(s) at {address} did not answer" in down.stderr and "--continue" in down.stderr
+
+
 def test_missing_topic_is_not_auto_created(kafka_bootstrap, kafka_admin) -> None:
     topic = f"sim_missing_{uuid.uuid4().hex[:10]}"
     with pytest.raises(TopicMissing, match=topic):
