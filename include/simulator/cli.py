@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 
 from simulator.config import DEFAULT_TOPIC, SimulatorConfig
+from simulator.continuity import LastTick
 from simulator.universe import DEFAULT_SYMBOLS
 
 EPILOG = f"""
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _topic_tail(client_config: dict[str, str], topic: str, timeout_s: float) -> dict:
+def _topic_tail(client_config: dict[str, str], topic: str, timeout_s: float) -> dict[str, LastTick]:
     """Each symbol's last price and seq on the topic (empty for an empty or missing topic)."""
     from confluent_kafka import Consumer, KafkaException
 
