@@ -157,7 +157,7 @@ with DAG(
         from market_pipeline.setup.topic import TopicConflictError, ensure_topic_exists, pipeline_topic_spec
         from pipeline_airflow.kafka import WindowConsumerHook, admin_client, producer_config
         from simulator import SimulatorConfig, run
-        from simulator.continuity import HANDED_OVER, derive_seed, last_ticks
+        from simulator.continuity import HANDED_OVER, continue_from, derive_seed, last_ticks
         from simulator.universe import parse_universe
 
         p = params or {}
@@ -181,7 +181,6 @@ with DAG(
             tail = last_ticks(consumer, settings.topic, symbols)
         finally:
             consumer.close()
-        start_prices = {s: t.price for s, t in tail.items()} if p["continue_prices"] and p["mode"] == "live" else {}
         config = SimulatorConfig(
             topic=settings.topic,
             mode=p["mode"],
@@ -192,8 +191,7 @@ with DAG(
             duration_s=float(p["duration_s"]),
             replay_file=p.get("replay_file"),
             always_open=bool(p["always_open"]),
-            start_prices=start_prices or None,
-            start_seqs={s: t.seq for s, t in tail.items()} or None,
+            **continue_from(tail, prices=p["continue_prices"] and p["mode"] == "live"),
             outage_limit_s=outage_limit_s,
             metadata_timeout_s=outage_limit_s,
             flush_timeout_s=4.0,  # Airflow escalates SIGTERM to SIGKILL after 5 s

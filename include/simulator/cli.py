@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 
 from simulator.config import DEFAULT_TOPIC, SimulatorConfig
-from simulator.continuity import LastTick
+from simulator.continuity import LastTick, continue_from
 from simulator.universe import DEFAULT_SYMBOLS
 
 EPILOG = f"""
@@ -156,8 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             metadata_timeout_s=args.metadata_timeout,
             create_topic=args.create_topic,
             topic_partitions=args.partitions,
-            start_prices={s: t.price for s, t in tail.items()} if args.mode == "live" and tail else None,
-            start_seqs={s: t.seq for s, t in tail.items()} or None,
+            **continue_from(tail, prices=args.mode == "live"),
         )
         result = run(config, {**connection, **overrides})
     except (BrokerUnavailable, TopicMissing) as exc:

@@ -20,7 +20,7 @@ import logging
 import math
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +68,8 @@ def last_ticks(
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)
         if high > low:
             ranges[partition] = (max(low, high - lookback), high)
-    newest: dict[str, tuple[int, int, LastTick]] = {}  # symbol -> (partition, offset, tick)
+    newest: dict[str, tuple[int, int, float]] = {}  # symbol -> (partition, offset, price)
+    top_seq: dict[str, int] = {}  # symbol -> highest seq, apart in case a producer outside the chain numbered lower
     if not ranges:
         return {}
     consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
@@ -85,21 +86,25 @@ def last_ticks(
                 tick = _tick(message.value())
                 if tick is not None and (wanted is None or tick[0] in wanted):
                     symbol, seen = tick
-                    previous = newest.get(symbol)
-                    # A symbol lives in one partition (keyed), so offsets order its ticks; the highest
-                    # seq is kept apart in case a producer outside the chain numbered lower.
-                    if previous is None or (partition, offset) > previous[:2]:
-                        seq = max(seen.seq, previous[2].seq) if previous else seen.seq
-                        newest[symbol] = (partition, offset, LastTick(seen.price, seq))
-                    elif seen.seq > previous[2].seq:
-                        newest[symbol] = (*previous[:2], LastTick(previous[2].price, seen.seq))
+                    top_seq[symbol] = max(seen.seq, top_seq.get(symbol, 0))
+                    # A symbol lives in one partition (keyed), so offsets order its ticks.
+                    if symbol not in newest or (partition, offset) > newest[symbol][:2]:
+                        newest[symbol] = (partition, offset, seen.price)
         if pending:
             log.warning(
                 "read the tail of %s partially within %.0f s (partitions %s)", topic, timeout_s, sorted(pending)
             )
     finally:
         consumer.unassign()
-    return {symbol: tick for symbol, (_, _, tick) in newest.items()}
+    return {symbol: LastTick(price, top_seq[symbol]) for symbol, (_, _, price) in newest.items()}
+
+
+def continue_from(tail: Mapping[str, LastTick], prices: bool) -> dict[str, Any]:
+    """SimulatorConfig arguments that go on from `tail`: the seqs always, the prices when `prices`."""
+    return {
+        "start_seqs": {symbol: t.seq for symbol, t in tail.items()} or None,
+        "start_prices": ({symbol: t.price for symbol, t in tail.items()} or None) if prices else None,
+    }
 
 
 def _tick(value: bytes | None) -> tuple[str, LastTick] | None:

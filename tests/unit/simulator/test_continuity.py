@@ -61,3 +61,15 @@ def test_values_a_run_cannot_start_from_are_not_ticks() -> None:
     assert _tick(b'{"symbol":"AAPL","price":Infinity,"seq":1}') is None
     assert _tick(b'{"symbol":"AAPL","price":NaN,"seq":1}') is None
     assert _tick(b"[" * 100_000) is None
+
+
+def test_a_run_goes_on_from_the_tail_with_seqs_always_and_prices_when_asked() -> None:
+    from simulator.continuity import continue_from
+
+    tail = {"AAPL": LastTick(227.5, 41), "MSFT": LastTick(424.0, 7)}
+    assert continue_from(tail, prices=True) == {
+        "start_seqs": {"AAPL": 41, "MSFT": 7},
+        "start_prices": {"AAPL": 227.5, "MSFT": 424.0},
+    }
+    assert continue_from(tail, prices=False) == {"start_seqs": {"AAPL": 41, "MSFT": 7}, "start_prices": None}
+    assert continue_from({}, prices=True) == {"start_seqs": None, "start_prices": None}, "an empty topic"
